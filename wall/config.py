@@ -1,0 +1,218 @@
+"""Settings from ``WALL_*`` environment variables.
+
+Every setting is one row of ``SETTINGS``: its variable, default, parser and
+help text. ``Settings.from_env()`` reads them all and raises ``ConfigError``
+with one clear line for a bad value. The README's configuration table is
+checked against this table by the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+QUEBEC_REGIONS: tuple[str, ...] = (
+    "Bas-Saint-Laurent",
+    "Saguenay–Lac-Saint-Jean",
+    "Capitale-Nationale",
+    "Mauricie",
+    "Estrie",
+    "Montréal",
+    "Outaouais",
+    "Abitibi-Témiscamingue",
+    "Côte-Nord",
+    "Nord-du-Québec",
+    "Gaspésie–Îles-de-la-Madeleine",
+    "Chaudière-Appalaches",
+    "Laval",
+    "Lanaudière",
+    "Laurentides",
+    "Montérégie",
+    "Centre-du-Québec",
+)
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot be used; the message is one line."""
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _optional_text(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"must be greater than 0, got {value}")
+    return value
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    items = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not items:
+        raise ValueError("expected at least one comma-separated value")
+    return items
+
+
+def _date(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a date like 2024-02-15, got {raw!r}") from None
+
+
+def _timezone(raw: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(raw.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {raw!r}") from None
+
+
+def _database_url(raw: str) -> str:
+    url = raw.strip()
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(
+            "expected an async SQLAlchemy URL starting with sqlite+aiosqlite:// "
+            f"or postgresql+asyncpg://, got {url!r}"
+        )
+    return url
+
+
+def _optional_datetime(raw: str) -> dt.datetime | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO-8601 date-time, got {raw!r}") from None
+    if value.tzinfo is None:
+        raise ValueError(f"give a time zone offset, e.g. {text}-05:00")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    attr: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("WALL_DATABASE_URL", "database_url", "sqlite+aiosqlite:///var/wall.db", _database_url,
+            "SQLAlchemy async URL; postgresql+asyncpg://… in production"),
+    Setting("WALL_DATA_DIR", "data_dir", "var", _text,
+            "media files and generated secrets live under it"),
+    Setting("WALL_SECRET_KEY", "secret_key", "", _optional_text,
+            "signs sessions and CSRF tokens (default: generated once into the data dir)"),
+    Setting("WALL_HASHTAGS", "hashtags", "perséVERT2024", _csv,
+            "comma-separated campaign hashtags"),
+    Setting("WALL_EVENT_DATE", "event_date", "2024-02-15", _date, "the day of the green wave"),
+    Setting("WALL_TIMEZONE", "timezone", "America/Toronto", _timezone,
+            "the campaign's local time (Québec)"),
+    Setting("WALL_SOURCES_FILE", "sources_file", "", _optional_text,
+            "TOML file of source adapters (default: wall.toml if present)"),
+    Setting("WALL_PUBLIC_URL", "public_url", "", _optional_text,
+            "absolute base URL for links and QR codes (default: from the request)"),
+    Setting("WALL_UPLOAD_LIMIT_PER_HOUR", "upload_limit_per_hour", "10", _int_at_least(0),
+            "uploads accepted per client per hour; 0 turns the limit off"),
+    Setting("WALL_MAX_UPLOAD_MB", "max_upload_mb", "25", _int_at_least(1),
+            "largest accepted upload body, in megabytes"),
+    Setting("WALL_ADMIN_EMAIL", "admin_email", "admin@localhost", _text,
+            "email of the first moderator, created when the database has none"),
+    Setting("WALL_ADMIN_PASSWORD", "admin_password", "", _optional_text,
+            "password of the first moderator (default: generated and printed once)"),
+    Setting("WALL_REGIONS", "regions", ",".join(QUEBEC_REGIONS), _csv,
+            "comma-separated regions offered on the upload page"),
+    Setting("WALL_HEARTBEAT_SECONDS", "heartbeat_seconds", "15", _positive_float,
+            "seconds between SSE comment lines"),
+    Setting("WALL_EVENT_POLL_SECONDS", "event_poll_seconds", "0.5", _positive_float,
+            "how often each process looks for events written by other processes"),
+    Setting("WALL_UPLOADS_OPEN_AT", "uploads_open_at", "", _optional_datetime,
+            "when uploads open (ISO-8601 with offset; default: always open)"),
+    Setting("WALL_UPLOADS_CLOSE_AT", "uploads_close_at", "", _optional_datetime,
+            "when uploads close (ISO-8601 with offset; default: never)"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///var/wall.db"
+    data_dir: str = "var"
+    secret_key: str | None = None
+    hashtags: tuple[str, ...] = ("perséVERT2024",)
+    event_date: dt.date = dt.date(2024, 2, 15)
+    timezone: zoneinfo.ZoneInfo = field(default_factory=lambda: zoneinfo.ZoneInfo("America/Toronto"))
+    sources_file: str | None = None
+    public_url: str | None = None
+    upload_limit_per_hour: int = 10
+    max_upload_mb: int = 25
+    admin_email: str = "admin@localhost"
+    admin_password: str | None = None
+    regions: tuple[str, ...] = QUEBEC_REGIONS
+    heartbeat_seconds: float = 15.0
+    event_poll_seconds: float = 0.5
+    uploads_open_at: dt.datetime | None = None
+    uploads_close_at: dt.datetime | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env, setting.default)
+            try:
+                values[setting.attr] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env}: {exc}") from None
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def media_path(self) -> Path:
+        return self.data_path / "media"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def sources_path(self) -> Path | None:
+        if self.sources_file:
+            return Path(self.sources_file)
+        default = Path("wall.toml")
+        return default if default.exists() else None
