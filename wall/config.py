@@ -127,39 +127,111 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("WALL_DATABASE_URL", "database_url", "sqlite+aiosqlite:///var/wall.db", _database_url,
-            "SQLAlchemy async URL; postgresql+asyncpg://… in production"),
-    Setting("WALL_DATA_DIR", "data_dir", "var", _text,
-            "media files and generated secrets live under it"),
-    Setting("WALL_SECRET_KEY", "secret_key", "", _optional_text,
-            "signs sessions and CSRF tokens (default: generated once into the data dir)"),
-    Setting("WALL_HASHTAGS", "hashtags", "perséVERT2024", _csv,
-            "comma-separated campaign hashtags"),
+    Setting(
+        "WALL_DATABASE_URL",
+        "database_url",
+        "sqlite+aiosqlite:///var/wall.db",
+        _database_url,
+        "SQLAlchemy async URL; postgresql+asyncpg://… in production",
+    ),
+    Setting(
+        "WALL_DATA_DIR", "data_dir", "var", _text, "media files and generated secrets live under it"
+    ),
+    Setting(
+        "WALL_SECRET_KEY",
+        "secret_key",
+        "",
+        _optional_text,
+        "signs sessions and CSRF tokens (default: generated once into the data dir)",
+    ),
+    Setting(
+        "WALL_HASHTAGS", "hashtags", "perséVERT2024", _csv, "comma-separated campaign hashtags"
+    ),
     Setting("WALL_EVENT_DATE", "event_date", "2024-02-15", _date, "the day of the green wave"),
-    Setting("WALL_TIMEZONE", "timezone", "America/Toronto", _timezone,
-            "the campaign's local time (Québec)"),
-    Setting("WALL_SOURCES_FILE", "sources_file", "", _optional_text,
-            "TOML file of source adapters (default: wall.toml if present)"),
-    Setting("WALL_PUBLIC_URL", "public_url", "", _optional_text,
-            "absolute base URL for links and QR codes (default: from the request)"),
-    Setting("WALL_UPLOAD_LIMIT_PER_HOUR", "upload_limit_per_hour", "10", _int_at_least(0),
-            "uploads accepted per client per hour; 0 turns the limit off"),
-    Setting("WALL_MAX_UPLOAD_MB", "max_upload_mb", "25", _int_at_least(1),
-            "largest accepted upload body, in megabytes"),
-    Setting("WALL_ADMIN_EMAIL", "admin_email", "admin@localhost", _text,
-            "email of the first moderator, created when the database has none"),
-    Setting("WALL_ADMIN_PASSWORD", "admin_password", "", _optional_text,
-            "password of the first moderator (default: generated and printed once)"),
-    Setting("WALL_REGIONS", "regions", ",".join(QUEBEC_REGIONS), _csv,
-            "comma-separated regions offered on the upload page"),
-    Setting("WALL_HEARTBEAT_SECONDS", "heartbeat_seconds", "15", _positive_float,
-            "seconds between SSE comment lines"),
-    Setting("WALL_EVENT_POLL_SECONDS", "event_poll_seconds", "0.5", _positive_float,
-            "how often each process looks for events written by other processes"),
-    Setting("WALL_UPLOADS_OPEN_AT", "uploads_open_at", "", _optional_datetime,
-            "when uploads open (ISO-8601 with offset; default: always open)"),
-    Setting("WALL_UPLOADS_CLOSE_AT", "uploads_close_at", "", _optional_datetime,
-            "when uploads close (ISO-8601 with offset; default: never)"),
+    Setting(
+        "WALL_TIMEZONE",
+        "timezone",
+        "America/Toronto",
+        _timezone,
+        "the campaign's local time (Québec)",
+    ),
+    Setting(
+        "WALL_SOURCES_FILE",
+        "sources_file",
+        "",
+        _optional_text,
+        "TOML file of source adapters (default: wall.toml if present)",
+    ),
+    Setting(
+        "WALL_PUBLIC_URL",
+        "public_url",
+        "",
+        _optional_text,
+        "absolute base URL for links and QR codes (default: from the request)",
+    ),
+    Setting(
+        "WALL_UPLOAD_LIMIT_PER_HOUR",
+        "upload_limit_per_hour",
+        "10",
+        _int_at_least(0),
+        "uploads accepted per client per hour; 0 turns the limit off",
+    ),
+    Setting(
+        "WALL_MAX_UPLOAD_MB",
+        "max_upload_mb",
+        "25",
+        _int_at_least(1),
+        "largest accepted upload body, in megabytes",
+    ),
+    Setting(
+        "WALL_ADMIN_EMAIL",
+        "admin_email",
+        "admin@localhost",
+        _text,
+        "email of the first moderator, created when the database has none",
+    ),
+    Setting(
+        "WALL_ADMIN_PASSWORD",
+        "admin_password",
+        "",
+        _optional_text,
+        "password of the first moderator (default: generated and printed once)",
+    ),
+    Setting(
+        "WALL_REGIONS",
+        "regions",
+        ",".join(QUEBEC_REGIONS),
+        _csv,
+        "comma-separated regions offered on the upload page",
+    ),
+    Setting(
+        "WALL_HEARTBEAT_SECONDS",
+        "heartbeat_seconds",
+        "15",
+        _positive_float,
+        "seconds between SSE comment lines",
+    ),
+    Setting(
+        "WALL_EVENT_POLL_SECONDS",
+        "event_poll_seconds",
+        "0.5",
+        _positive_float,
+        "how often each process looks for events written by other processes",
+    ),
+    Setting(
+        "WALL_UPLOADS_OPEN_AT",
+        "uploads_open_at",
+        "",
+        _optional_datetime,
+        "when uploads open (ISO-8601 with offset; default: always open)",
+    ),
+    Setting(
+        "WALL_UPLOADS_CLOSE_AT",
+        "uploads_close_at",
+        "",
+        _optional_datetime,
+        "when uploads close (ISO-8601 with offset; default: never)",
+    ),
 )
 
 
@@ -170,7 +242,9 @@ class Settings:
     secret_key: str | None = None
     hashtags: tuple[str, ...] = ("perséVERT2024",)
     event_date: dt.date = dt.date(2024, 2, 15)
-    timezone: zoneinfo.ZoneInfo = field(default_factory=lambda: zoneinfo.ZoneInfo("America/Toronto"))
+    timezone: zoneinfo.ZoneInfo = field(
+        default_factory=lambda: zoneinfo.ZoneInfo("America/Toronto")
+    )
     sources_file: str | None = None
     public_url: str | None = None
     upload_limit_per_hour: int = 10
