@@ -1,0 +1,129 @@
+"""``create_app(settings)``: routes, middleware, error handlers and lifespan."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wall import auth
+from wall.config import Settings
+from wall.db import Database
+from wall.errors import WallError
+from wall.events import EventHub
+from wall.media import MediaStore
+from wall.web import api, moderation, public
+from wall.web.responses import handle_http_exception, handle_wall_error
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+        b"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'",
+    ),
+]
+
+
+def static_dir() -> Path:
+    """Static files: packaged in a wheel, or the repository's static/."""
+    packaged = PACKAGE_DIR / "static"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "static"
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The configured secret, or one generated once into the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class SecurityHeaders:
+    """Adds the same protective headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> Starlette:
+    """The whole site. ``null_pool`` is for tests that run one event loop per test."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        secret_key = load_secret_key(settings)
+        db = Database(settings.database_url, null_pool=null_pool)
+        hub = EventHub(db, settings.event_poll_seconds)
+        await hub.start()
+        templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+        templates.env.globals["hashtags"] = settings.hashtags
+        try:
+            yield {
+                "settings": settings,
+                "db": db,
+                "hub": hub,
+                "media": MediaStore(settings.media_path),
+                "secret_key": secret_key,
+                "cookies": auth.SessionCookies(secret_key),
+                "login_throttle": auth.LoginThrottle(),
+                "templates": templates,
+            }
+        finally:
+            await hub.stop()
+            await db.dispose()
+
+    routes = [
+        *public.routes,
+        *api.routes,
+        *moderation.routes,
+        Mount("/static", StaticFiles(directory=static_dir()), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            WallError: handle_wall_error,
+            HTTPException: handle_http_exception,
+        },
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (several workers)."""
+    return create_app(Settings.from_env())

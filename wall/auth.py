@@ -1,0 +1,185 @@
+"""Moderator passwords, server-side sessions, CSRF tokens and sign-in throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wall.errors import TooManyRequests
+from wall.models import Moderator, ModeratorSession, utcnow
+
+COOKIE_NAME = "wall_session"
+CSRF_HEADER = "X-CSRF-Token"
+IDLE_TIMEOUT = dt.timedelta(hours=4)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=24)
+ROLES = ("admin", "moderator")
+
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    moderator: Moderator
+    session: ModeratorSession
+
+    @property
+    def is_admin(self) -> bool:
+        return self.moderator.role == "admin"
+
+
+class SessionCookies:
+    """Signs the session token carried by the cookie."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._signer = Signer(secret_key, salt="wall.session")
+
+    def dump(self, token: str) -> str:
+        return self._signer.sign(token).decode()
+
+    def load(self, value: str) -> str | None:
+        try:
+            return self._signer.unsign(value).decode()
+        except BadSignature:
+            return None
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> Moderator | None:
+    moderator = await session.scalar(
+        select(Moderator).where(Moderator.email == email.strip().lower())
+    )
+    if moderator is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(moderator.password_hash, password) or moderator.disabled:
+        return None
+    return moderator
+
+
+async def open_session(
+    session: AsyncSession, moderator: Moderator, client: str | None
+) -> tuple[str, ModeratorSession]:
+    """Create a server-side session; returns the cookie token and the row."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = ModeratorSession(
+        id=_token_id(token),
+        moderator_id=moderator.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE_TIMEOUT,
+        client=client,
+    )
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def resolve_session(session: AsyncSession, token: str) -> SignedIn | None:
+    """The signed-in moderator for a cookie token, if the session is still alive."""
+    row = await session.get(ModeratorSession, _token_id(token))
+    if row is None:
+        return None
+    now = utcnow()
+    if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+        return None
+    moderator = await session.get(Moderator, row.moderator_id)
+    if moderator is None or moderator.disabled:
+        return None
+    return SignedIn(moderator, row)
+
+
+async def touch_session(session: AsyncSession, session_id: str) -> None:
+    row = await session.get(ModeratorSession, session_id)
+    if row is not None:
+        row.last_seen_at = utcnow()
+
+
+async def close_session(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(ModeratorSession).where(ModeratorSession.id == _token_id(token)))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+async def upsert_moderator(
+    session: AsyncSession, email: str, password: str, role: str
+) -> Moderator:
+    """Create a moderator or update their password and role."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    address = email.strip().lower()
+    moderator = await session.scalar(select(Moderator).where(Moderator.email == address))
+    if moderator is None:
+        moderator = Moderator(email=address, role=role, password_hash=hash_password(password))
+        session.add(moderator)
+    else:
+        moderator.password_hash = hash_password(password)
+        moderator.role = role
+        moderator.disabled = False
+    await session.flush()
+    return moderator
+
+
+class LoginThrottle:
+    """Failed sign-ins per email and per client in a sliding window (in memory)."""
+
+    def __init__(self, max_failures: int = 5, window_seconds: float = 900) -> None:
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures[key]
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        return stamps
+
+    def check(self, email: str, client: str) -> None:
+        """Raise ``TooManyRequests`` while either key is over its budget."""
+        now = time.monotonic()
+        for key in (f"email:{email.strip().lower()}", f"client:{client}"):
+            stamps = self._recent(key, now)
+            if len(stamps) >= self.max_failures:
+                raise TooManyRequests(
+                    "Trop de tentatives de connexion. Réessaie dans quelques minutes.",
+                    code="login_throttled",
+                    retry_after=int(self.window - (now - stamps[0])) + 1,
+                )
+
+    def failed(self, email: str, client: str) -> None:
+        now = time.monotonic()
+        for key in (f"email:{email.strip().lower()}", f"client:{client}"):
+            self._recent(key, now).append(now)
+
+    def succeeded(self, email: str) -> None:
+        self._failures.pop(f"email:{email.strip().lower()}", None)

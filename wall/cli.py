@@ -1,0 +1,151 @@
+"""The ``wall`` command: serve, migrate, moderator. Exit 0 ok, 1 failure, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from wall import auth, migrations
+from wall.config import ConfigError, Settings
+from wall.db import Database
+from wall.models import Moderator
+
+
+class CommandError(Exception):
+    """An expected failure: its message is printed as one line, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wall", description="Vague verte, the live photo wall.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations and serve the site")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    moderator = commands.add_parser("moderator", help="manage moderators")
+    moderator_commands = moderator.add_subparsers(dest="moderator_command", required=True)
+    add = moderator_commands.add_parser("add", help="create or update a moderator")
+    add.add_argument("email")
+    add.add_argument("--role", choices=auth.ROLES, default="moderator")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    return parser
+
+
+def _migrate(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+    try:
+        migrations.upgrade(settings.database_url)
+    except (OSError, ConnectionError) as exc:
+        raise CommandError(f"cannot reach the database {_safe_url(settings)}: {exc}") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3")):
+            raise CommandError(
+                f"cannot migrate the database {_safe_url(settings)}: {exc}".splitlines()[0]
+            ) from None
+        raise
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def _ensure_first_moderator(settings: Settings) -> tuple[str, str | None] | None:
+    """Create the first admin if there is no moderator; returns (email, password shown)."""
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            existing = await session.scalar(select(func.count()).select_from(Moderator))
+            if existing:
+                return None
+            password = settings.admin_password or secrets.token_urlsafe(12)
+            await auth.upsert_moderator(session, settings.admin_email, password, "admin")
+            return settings.admin_email, None if settings.admin_password else password
+    finally:
+        await db.dispose()
+
+
+async def _add_moderator(settings: Settings, email: str, password: str, role: str) -> None:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            await auth.upsert_moderator(session, email, password, role)
+    finally:
+        await db.dispose()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    _migrate(settings)
+    created = asyncio.run(_ensure_first_moderator(settings))
+    base = settings.public_url or f"http://{host}:{port}"
+    print(f"Vague verte — le mur : {base}/", flush=True)
+    print(f"Dépôt de photos (upload) : {base}/upload", flush=True)
+    print(f"Modération : {base}/moderation", flush=True)
+    if created is not None:
+        email, password = created
+        shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
+        print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
+    common = {
+        "host": host,
+        "port": port,
+        "timeout_graceful_shutdown": 5,
+        "proxy_headers": True,
+        "log_level": "info",
+    }
+    if workers > 1:
+        uvicorn.run("wall.app:create_app_from_env", factory=True, workers=workers, **common)
+    else:
+        from wall.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Mot de passe : ")
+        if getpass.getpass("Encore une fois : ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < 10:
+        raise CommandError("the password must have at least 10 characters")
+    return password
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            _serve(settings, args.host, args.port, args.workers)
+        elif args.command == "migrate":
+            _migrate(settings)
+            print("database is up to date")
+        elif args.command == "moderator" and args.moderator_command == "add":
+            password = _read_password(args.password_stdin)
+            _migrate(settings)
+            asyncio.run(_add_moderator(settings, args.email, password, args.role))
+            print(f"moderator {args.email.strip().lower()} ({args.role}) saved")
+    except ConfigError as exc:
+        print(f"wall: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"wall: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Moderation: the photo state machine and the only code that changes a status."""

@@ -1,0 +1,202 @@
+"""Feed queries, cursors and the JSON shapes of a photo."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wall.errors import BadRequest
+from wall.models import MediaFile, Photo
+from wall.moderation.states import Status
+
+MAX_PAGE = 100
+
+
+def new_photo_id() -> str:
+    """An opaque, non-guessable id (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def media_url(name: str) -> str:
+    return f"/media/{name}"
+
+
+def _image_json(photo: Photo, *, private: bool) -> dict[str, Any]:
+    media = photo.media
+    display = media.get("display_private" if private else "display") or media["display"]
+    thumb = media.get("thumb_private" if private else "thumb") or media["thumb"]
+    image: dict[str, Any] = {
+        "url": media_url(display["name"]),
+        "thumb_url": media_url(thumb["name"]),
+        "width": display["width"],
+        "height": display["height"],
+        "placeholder": photo.placeholder,
+    }
+    # Optional second encodings (e.g. WebP beside JPEG) for <picture> sources.
+    for kind, key in (("display_webp", "webp_url"), ("thumb_webp", "thumb_webp_url")):
+        if not private and kind in media:
+            image[key] = media_url(media[kind]["name"])
+    return image
+
+
+def photo_json(photo: Photo) -> dict[str, Any]:
+    """The public ``Photo`` of the contract."""
+    show_author = photo.source != "upload" or photo.show_name
+    return {
+        "id": photo.id,
+        "source": photo.source,
+        "author": {
+            "name": photo.author_name if show_author else None,
+            "handle": photo.author_handle if show_author else None,
+            "url": photo.author_url if show_author else None,
+        },
+        "caption": photo.caption,
+        "alt": photo.alt,
+        "permalink": photo.permalink,
+        "posted_at": iso(photo.posted_at),
+        "approved_at": iso(photo.approved_at),
+        "pinned": photo.pinned,
+        "region": photo.region,
+        "image": _image_json(photo, private=False),
+    }
+
+
+def mod_photo_json(photo: Photo) -> dict[str, Any]:
+    """The moderators' ``ModPhoto``: the photo plus what only they may see."""
+    data = photo_json(photo)
+    data["author"] = {
+        "name": photo.author_name,
+        "handle": photo.author_handle,
+        "url": photo.author_url,
+    }
+    data.update(
+        status=photo.status,
+        submitted_at=iso(photo.submitted_at),
+        decided_at=iso(photo.decided_at),
+        green_score=photo.green_score,
+        flags=list(photo.flags or []),
+        media_url=_image_json(photo, private=True)["url"],
+        show_name=photo.show_name,
+        school=photo.school,
+        age_confirmation=photo.age_confirmation,
+    )
+    return data
+
+
+def encode_cursor(moment: dt.datetime, photo_id: str) -> str:
+    raw = f"{iso(moment)}|{photo_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, photo_id = raw.split("|", 1)
+        moment = dt.datetime.fromisoformat(moment_text.replace("Z", "+00:00"))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("Le curseur de pagination est invalide.", code="bad_cursor") from None
+    if moment.tzinfo is None:
+        raise BadRequest("Le curseur de pagination est invalide.", code="bad_cursor")
+    return moment, photo_id
+
+
+def parse_limit(raw: str | None, default: int = 50) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest("Le paramètre limit doit être un nombre.", code="bad_limit") from None
+    if not 1 <= value <= MAX_PAGE:
+        raise BadRequest(f"Le paramètre limit va de 1 à {MAX_PAGE}.", code="bad_limit")
+    return value
+
+
+async def page_by_status(
+    session: AsyncSession, status: Status, limit: int, before: str | None
+) -> tuple[list[Photo], str | None]:
+    """One page of photos in ``status``: pending oldest first, others newest decision first."""
+    oldest_first = status is Status.PENDING
+    column = (
+        Photo.submitted_at
+        if oldest_first
+        else (Photo.approved_at if status is Status.APPROVED else Photo.decided_at)
+    )
+    query: Select[tuple[Photo]] = select(Photo).where(Photo.status == status.value)
+    if before is not None:
+        moment, photo_id = decode_cursor(before)
+        if oldest_first:
+            query = query.where(or_(column > moment, and_(column == moment, Photo.id > photo_id)))
+        else:
+            query = query.where(or_(column < moment, and_(column == moment, Photo.id < photo_id)))
+    order = (column.asc(), Photo.id.asc()) if oldest_first else (column.desc(), Photo.id.desc())
+    rows = list((await session.scalars(query.order_by(*order).limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        moment_of_last = getattr(last, column.key)
+        next_cursor = encode_cursor(moment_of_last, last.id)
+    return rows, next_cursor
+
+
+async def count_by_status(session: AsyncSession, status: Status) -> int:
+    total = await session.scalar(
+        select(func.count()).select_from(Photo).where(Photo.status == status.value)
+    )
+    return int(total or 0)
+
+
+async def owner_of_media(session: AsyncSession, name: str) -> tuple[Photo, MediaFile] | None:
+    """The photo a stored file belongs to (the most visible one, if shared)."""
+    rows = (
+        await session.execute(
+            select(Photo, MediaFile)
+            .join(MediaFile, MediaFile.photo_id == Photo.id)
+            .where(MediaFile.name == name)
+        )
+    ).all()
+    if not rows:
+        return None
+    for photo, media_file in rows:
+        if photo.status == Status.APPROVED and media_file.public:
+            return photo, media_file
+    photo, media_file = rows[0]
+    return photo, media_file
+
+
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    """Counts of approved photos by source, region and hour."""
+    rows = (
+        await session.execute(
+            select(Photo.source, Photo.region, Photo.approved_at).where(
+                Photo.status == Status.APPROVED.value
+            )
+        )
+    ).all()
+    by_source: Counter[str] = Counter()
+    by_region: Counter[str] = Counter()
+    by_hour: Counter[dt.datetime] = Counter()
+    for source, region, approved_at in rows:
+        by_source[source] += 1
+        if region:
+            by_region[region] += 1
+        if approved_at is not None:
+            by_hour[approved_at.replace(minute=0, second=0, microsecond=0)] += 1
+    return {
+        "approved": len(rows),
+        "by_source": dict(by_source),
+        "by_region": dict(by_region),
+        "timeline": [{"t": iso(hour), "n": n} for hour, n in sorted(by_hour.items())],
+    }

@@ -1,0 +1,246 @@
+"""Visitor uploads: the form's rules, the body cap, per-client limits, intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+from wall.config import Settings
+from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge, TooManyRequests
+from wall.media import ProcessedImage
+from wall.models import MediaFile, Photo, utcnow
+from wall.photos import new_photo_id
+
+CONSENT_VERSION = "2024-01"
+AGE_CHOICES = ("14_or_older", "guardian_consent")
+MAX_NAME = 60
+MAX_CAPTION = 280
+MAX_SCHOOL = 120
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadFields:
+    display_name: str | None
+    show_name: bool
+    caption: str
+    region: str | None
+    school: str | None
+    age_confirmation: str
+
+
+def client_hash(secret_key: str, client_ip: str) -> str:
+    """A keyed hash of the client address: enough to count, useless to identify."""
+    return hashlib.sha256(f"{secret_key}|{client_ip}".encode()).hexdigest()[:32]
+
+
+def check_window(settings: Settings, now: dt.datetime) -> None:
+    opens, closes = settings.uploads_open_at, settings.uploads_close_at
+    if opens is not None and now < opens:
+        local = opens.astimezone(settings.timezone)
+        raise Forbidden(
+            f"Le dépôt de photos ouvre le {local:%Y-%m-%d} à {local:%H:%M}.",
+            code="uploads_not_open",
+        )
+    if closes is not None and now >= closes:
+        raise Forbidden(
+            "Le dépôt de photos est fermé. Merci d'avoir participé!", code="uploads_closed"
+        )
+
+
+def limit_body(request: Request, max_bytes: int) -> Request:
+    """The same request, whose body raises ``PayloadTooLarge`` past ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_bytes:
+                raise _too_large(max_bytes)
+        except ValueError:
+            raise BadRequest(
+                "En-tête Content-Length invalide.", code="bad_content_length"
+            ) from None
+    received = 0
+    receive = request.receive
+
+    async def counting_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise _too_large(max_bytes)
+        return message
+
+    return Request(request.scope, counting_receive)
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Le fichier est trop volumineux (maximum {max_bytes // (1024 * 1024)} Mo).",
+        code="too_large",
+    )
+
+
+async def check_rate(session: AsyncSession, settings: Settings, client: str) -> None:
+    limit = settings.upload_limit_per_hour
+    if limit == 0:
+        return
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = list(
+        (
+            await session.scalars(
+                select(Photo.submitted_at)
+                .where(Photo.client_hash == client, Photo.submitted_at > since)
+                .order_by(Photo.submitted_at)
+            )
+        ).all()
+    )
+    if len(recent) >= limit:
+        wait = recent[len(recent) - limit] + dt.timedelta(hours=1) - utcnow()
+        raise TooManyRequests(
+            "Tu as envoyé beaucoup de photos. Réessaie un peu plus tard.",
+            code="upload_rate_limited",
+            retry_after=int(wait.total_seconds()) + 1,
+        )
+
+
+def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise InvalidField(f"Le champ « {label} » doit être du texte.", code=f"invalid_{field}")
+    text = unicodedata.normalize("NFC", raw).strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\r\t\u200d" for ch in text):
+        raise InvalidField(
+            f"Le champ « {label} » contient des caractères invalides.", code=f"invalid_{field}"
+        )
+    if len(text) > max_len:
+        raise InvalidField(
+            f"Le champ « {label} » fait au plus {max_len} caractères.", code=f"{field}_too_long"
+        )
+    return text
+
+
+def validate_fields(form: FormData, settings: Settings) -> UploadFields:
+    """The form's fields, checked; raises ``InvalidField`` with a French message."""
+    if form.get("consent") != "yes":
+        raise InvalidField(
+            "Coche la case pour accepter que ta photo soit affichée sur le mur.",
+            code="consent_required",
+        )
+    age = form.get("age_confirmation")
+    if age not in AGE_CHOICES:
+        raise InvalidField(
+            "Indique si tu as 14 ans ou plus, ou si un parent ou tuteur a donné son accord.",
+            code="age_confirmation_required",
+        )
+    name = _clean_text(form.get("display_name"), "display_name", MAX_NAME, "Prénom ou pseudo")
+    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
+    school = _clean_text(form.get("school"), "school", MAX_SCHOOL, "École")
+    region = _clean_text(form.get("region"), "region", 100, "Région")
+    if region and region not in settings.regions:
+        raise InvalidField("Choisis une région de la liste.", code="unknown_region")
+    return UploadFields(
+        display_name=name or None,
+        show_name=form.get("show_name") == "yes" and bool(name),
+        caption=caption,
+        region=region or None,
+        school=school or None,
+        age_confirmation=str(age),
+    )
+
+
+def the_photo(form: FormData) -> UploadFile:
+    files = [value for value in form.values() if isinstance(value, UploadFile)]
+    photos = form.getlist("photo")
+    if len(files) != 1 or len(photos) != 1 or not isinstance(photos[0], UploadFile):
+        raise InvalidField("Joins une seule photo.", code="photo_required")
+    return photos[0]
+
+
+def spool_to_disk(upload: BinaryIO, directory: Path) -> Path:
+    """Copy an uploaded file to a private temporary file (never under its own name)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+    path = Path(name)
+    try:
+        upload.seek(0)
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(upload, handle, COPY_CHUNK)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def build_photo(
+    fields: UploadFields, processed: ProcessedImage, client: str
+) -> tuple[Photo, list[MediaFile], str]:
+    """The pending photo, its file rows, and the secret token of its manage link."""
+    now = utcnow()
+    photo_id = new_photo_id()
+    manage_token = secrets.token_urlsafe(24)
+    display = processed.pick("display")
+    photo = Photo(
+        id=photo_id,
+        source="upload",
+        source_id=photo_id,
+        author_name=fields.display_name,
+        show_name=fields.show_name,
+        caption=fields.caption,
+        region=fields.region,
+        school=fields.school,
+        posted_at=now,
+        submitted_at=now,
+        width=display.width,
+        height=display.height,
+        placeholder=processed.placeholder,
+        green_score=processed.green_score,
+        flags=[],
+        media={
+            f.kind: {
+                "name": f.name,
+                "width": f.width,
+                "height": f.height,
+                "content_type": f.content_type,
+            }
+            for f in processed.files
+        },
+        consent_version=CONSENT_VERSION,
+        consent_at=now,
+        age_confirmation=fields.age_confirmation,
+        client_hash=client,
+        manage_token_hash=hash_manage_token(manage_token),
+        pinned=False,
+    )
+    files = [
+        MediaFile(
+            name=f.name, photo_id=photo_id, kind=f.kind, public=not f.kind.endswith("_private")
+        )
+        for f in processed.files
+    ]
+    return photo, files, manage_token
+
+
+def hash_manage_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def names_in_use(session: AsyncSession, names: list[str]) -> set[str]:
+    """Which of ``names`` some photo still references (files are shared by content)."""
+    rows = await session.scalars(select(MediaFile.name).where(MediaFile.name.in_(names)))
+    return set(rows.all())

@@ -1,0 +1,1 @@
+"""HTTP routes: public pages and API, and the moderators' side."""
