@@ -33,7 +33,11 @@ class LiveServer:
 
     def __init__(self, app: Starlette) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1,
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
             lifespan="on",
         )
         self.server = uvicorn.Server(config)

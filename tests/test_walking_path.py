@@ -20,8 +20,14 @@ async def test_upload_approve_remove_through_real_http(
         httpx.AsyncClient(base_url=live_server.url) as moderator,
         sse(live_server.url) as stream,
     ):
-        created = await upload(visitor, jpeg_bytes(), display_name="Léa", show_name="yes",
-                               caption="Tout en vert! 💚", region="Capitale-Nationale")
+        created = await upload(
+            visitor,
+            jpeg_bytes(),
+            display_name="Léa",
+            show_name="yes",
+            caption="Tout en vert! 💚",
+            region="Capitale-Nationale",
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         photo_id = body["id"]
@@ -85,8 +91,13 @@ async def _decisions(settings: Settings, photo_id: str) -> list[tuple[object, ..
     try:
         async with db.reading() as session:
             rows = await session.execute(
-                select(Decision.action, Decision.from_status, Decision.to_status,
-                       Moderator.email, Decision.reason)
+                select(
+                    Decision.action,
+                    Decision.from_status,
+                    Decision.to_status,
+                    Moderator.email,
+                    Decision.reason,
+                )
                 .join(Moderator, Moderator.id == Decision.moderator_id)
                 .where(Decision.photo_id == photo_id)
                 .order_by(Decision.id)

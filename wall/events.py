@@ -97,6 +97,7 @@ class EventHub:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: Any = None
+        self._stopping = False
 
     @property
     def connections(self) -> int:
@@ -109,13 +110,21 @@ class EventHub:
             await self._listen()
 
     async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
         for subscription in list(self._subscriptions):
             subscription.close()
         self._subscriptions.clear()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Let a read in progress finish: cancelling it mid-query can leave
+            # a database connection behind the closing event loop.
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()
@@ -168,9 +177,11 @@ class EventHub:
             self._listener = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wakeup.wait()
             self._wakeup.clear()
             try:
                 await self._dispatch_new()
@@ -217,7 +228,8 @@ async def stream(
                 last_sent = up_to
         while True:
             try:
-                event = await asyncio.wait_for(subscription.queue.get(), heartbeat_seconds)
+                async with asyncio.timeout(heartbeat_seconds):
+                    event = await subscription.queue.get()
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue

@@ -19,10 +19,18 @@ SSE_HEADERS = {
 }
 
 
-def json_with_etag(request: Request, payload: object) -> Response:
-    """A JSON answer with a strong ETag; ``304`` when the client already has it."""
+def json_with_etag(
+    request: Request, payload: dict[str, object], volatile: frozenset[str] = frozenset()
+) -> Response:
+    """A JSON answer with an ETag; ``304`` when the client already has it.
+
+    Keys in ``volatile`` are sent but left out of the tag: a client holding an
+    older value of them still holds a valid answer.
+    """
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    stable = {key: value for key, value in payload.items() if key not in volatile}
+    digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+    etag = f'"{digest[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
@@ -46,6 +54,7 @@ async def wall_photos(request: Request) -> Response:
             # Where a fresh client should start its event stream (?after=…).
             "last_event_id": last_event_id,
         },
+        volatile=frozenset({"last_event_id"}),
     )
 
 
