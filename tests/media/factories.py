@@ -86,6 +86,70 @@ def srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
+
+
+def swapped_rgb_profile() -> bytes:
+    """An ICC v2 RGB profile whose red and green primaries are sRGB's swapped.
+
+    Pixels (v, 0, 0) tagged with it are green once converted to sRGB, so a test
+    can tell whether the profile was applied at all.
+    """
+    description = b"Swapped primaries"
+    gamma = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # 2.2
+    tags = [
+        (
+            b"desc",
+            b"desc"
+            + b"\0" * 4
+            + struct.pack(">I", len(description) + 1)
+            + description
+            + b"\0"
+            + b"\0" * 8
+            + b"\0" * 3
+            + b"\0" * 67,
+        ),
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(0.3851, 0.7169, 0.0971)),  # sRGB's green
+        (b"gXYZ", _xyz(0.4361, 0.2225, 0.0139)),  # sRGB's red
+        (b"bXYZ", _xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", gamma),
+        (b"gTRC", gamma),
+        (b"bTRC", gamma),
+        (b"cprt", b"text" + b"\0" * 4 + b"none\0\0\0\0"),
+    ]
+    table_size = 4 + 12 * len(tags)
+    offset = 128 + table_size
+    table = struct.pack(">I", len(tags))
+    body = b""
+    for signature, data in tags:
+        padded = data + b"\0" * (-len(data) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += padded
+    size = 128 + table_size + len(body)
+    header = (
+        struct.pack(">I", size)
+        + b"\0" * 4
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+        + b"\0" * 48
+    )
+    assert len(header) == 128
+    return header + table + body
+
+
 def jpeg_with_everything(image: Image.Image) -> bytes:
     """A JPEG carrying GPS and camera EXIF, XMP, a comment and an ICC profile."""
     exif = Image.Exif()

@@ -19,6 +19,7 @@ from wall.media import (
     process_image,
     process_image_async,
 )
+from wall.media.decode import decode_image
 
 PUBLIC_KINDS = {"display", "display_webp", "thumb", "thumb_webp"}
 
@@ -294,6 +295,19 @@ def test_icc_profile_is_applied_then_dropped(uploads: Path, store: MediaStore) -
     assert_clean(store, result)
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_non_srgb_profile_is_converted_to_srgb(
+    uploads: Path, store: MediaStore, fmt: str
+) -> None:
+    data = make.encoded(
+        make.solid((200, 0, 0)), fmt, icc_profile=make.swapped_rgb_profile(), quality=95
+    )
+    result = process_image(make.write(uploads, "wide", data), store)
+    # Red in that profile is sRGB's green primary.
+    assert near(pixel(store, result, "display", (0.5, 0.5)), (0, 200, 0), 12)
+    assert_clean(store, result)
+
+
 def test_unusable_icc_profile_does_not_refuse_the_photo(uploads: Path, store: MediaStore) -> None:
     data = make.encoded(make.solid((30, 160, 60)), "PNG", icc_profile=b"not a profile" * 20)
     result = process_image(make.write(uploads, "badicc.png", data), store)
@@ -425,3 +439,11 @@ async def test_async_refusal_raises_the_wall_error(uploads: Path, store: MediaSt
     with pytest.raises(WallError) as caught:
         await process_image_async(make.write(uploads, "x.jpg", b"%PDF-1.4"), store)
     assert caught.value.code == "unsupported_media"
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale(uploads: Path) -> None:
+    path = make.write(uploads, "big.jpg", make.encoded(make.photo(4000, 3000), "JPEG"))
+    # DCT scaling by 1/2 still covers the 1600 px display; 1/4 would not.
+    assert decode_image(path, "JPEG", MediaLimits(), 1600).size == (2000, 1500)
+    assert decode_image(path, "JPEG", MediaLimits(), 900).size == (1000, 750)
+    assert decode_image(path, "JPEG", MediaLimits(), 4000).size == (4000, 3000)
