@@ -53,7 +53,9 @@ def decode_image(path: Path, fmt: str, limits: MediaLimits, fit_side: int) -> Im
         except Exception:
             # Decoders fed hostile bytes may fail in many ways; all mean "refuse".
             raise CorruptImage() from None
-    clean = Image.new("RGB", srgb.size)
+    # A new image holds the pixels and nothing else (color=None skips a fill
+    # that paste would overwrite anyway).
+    clean = Image.new("RGB", srgb.size, None)
     clean.paste(srgb)
     return clean
 

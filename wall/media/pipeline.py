@@ -119,9 +119,10 @@ def process_image(
     display = fit(clean, DISPLAY_SIDE)
     del clean
 
+    thumb = fit(display, THUMB_SIDE)
     faces = detect_faces(display) if blur_faces else []
     public = hide_faces(display, faces) if faces else display
-    public_thumb = fit(public, THUMB_SIDE)
+    public_thumb = fit(public, THUMB_SIDE) if faces else thumb
 
     planned: list[tuple[str, Image.Image, str]] = [
         ("display", public, "jpg"),
@@ -132,7 +133,7 @@ def process_image(
     if faces:
         planned += [
             ("display_private", display, "jpg"),
-            ("thumb_private", fit(display, THUMB_SIDE), "jpg"),
+            ("thumb_private", thumb, "jpg"),
         ]
     encoded = [(kind, image, ext, encode(image, ext)) for kind, image, ext in planned]
 
@@ -152,8 +153,10 @@ def process_image(
     return ProcessedImage(
         files=tuple(files),
         placeholder=dominant_colour(public_thumb),
-        green_score=green_score(display),
-        phash=phash(display),
+        # Measured on the unblurred thumbnail: both work on a 64 or 32 px
+        # downscale anyway, and a blurred face must not hide a duplicate.
+        green_score=green_score(thumb),
+        phash=phash(thumb),
         blurhash=encode_blurhash(public_thumb),
         faces_blurred=len(faces),
     )
