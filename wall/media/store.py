@@ -5,31 +5,60 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
+_HEX = frozenset("0123456789abcdef")
+_STEM_LENGTH = 40
+_TEMP_PREFIX = ".tmp-"
+
+
+def is_store_name(name: str) -> bool:
+    """True for ``<40 hex digits>.<jpg|webp>``: a name this store could have written."""
+    stem, dot, extension = name.partition(".")
+    return (
+        dot == "."
+        and extension in CONTENT_TYPES
+        and len(stem) == _STEM_LENGTH
+        and set(stem) <= _HEX
+    )
 
 
 class MediaStore:
-    """Writes files named by the hash of their bytes, atomically."""
+    """Writes files named by the hash of their bytes, atomically.
+
+    Identical bytes get the same name, so two photos may share a file: delete
+    a name only when nothing else references it, or leave the clean-up to
+    ``sweep_orphans`` with the full set of referenced names.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def write(self, data: bytes, extension: str) -> str:
-        """Store ``data`` and return its file name (``<sha256>.<extension>``)."""
+    @staticmethod
+    def name_for(data: bytes, extension: str) -> str:
+        """The name ``data`` gets in any store: ``<sha256 prefix>.<extension>``."""
         if extension not in CONTENT_TYPES:
             raise ValueError(f"unsupported extension {extension!r}")
-        name = f"{hashlib.sha256(data).hexdigest()[:40]}.{extension}"
+        return f"{hashlib.sha256(data).hexdigest()[:_STEM_LENGTH]}.{extension}"
+
+    def write(self, data: bytes, extension: str) -> str:
+        """Store ``data`` and return its file name (see ``name_for``)."""
+        name = self.name_for(data, extension)
         target = self.root / name
         if target.exists():
+            # Refresh the age so a sweep running now does not take a file that a
+            # new, not yet recorded, photo is about to reference.
+            os.utime(target)
             return name
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=_TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -38,12 +67,7 @@ class MediaStore:
 
     def path(self, name: str) -> Path | None:
         """The path of a stored file, or None for a name that is not one of ours."""
-        stem, _, extension = name.partition(".")
-        if (
-            extension not in CONTENT_TYPES
-            or len(stem) != 40
-            or not all(c in "0123456789abcdef" for c in stem)
-        ):
+        if not is_store_name(name):
             return None
         path = self.root / name
         return path if path.is_file() else None
@@ -57,3 +81,31 @@ class MediaStore:
     @staticmethod
     def content_type(name: str) -> str:
         return CONTENT_TYPES[name.rpartition(".")[2]]
+
+    def sweep_orphans(self, known_names: set[str], older_than_seconds: float) -> int:
+        """Delete stored files not in ``known_names`` and older than the given age.
+
+        Recent files are kept so that an upload whose database row is not yet
+        committed is never raced; left-over temporary files of interrupted
+        writes are removed by the same rule. Files the store did not name are
+        left alone. Returns the number of files removed.
+        """
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                ours = is_store_name(entry.name) or entry.name.startswith(_TEMP_PREFIX)
+                if not ours or entry.name in known_names:
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    if entry.stat(follow_symlinks=False).st_mtime > cutoff:
+                        continue
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue
+                removed += 1
+        return removed
