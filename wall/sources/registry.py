@@ -1,0 +1,17 @@
+"""The one list of source adapters, by the ``type`` used in ``wall.toml``."""
+
+from __future__ import annotations
+
+import httpx
+
+from wall.sources.base import Source, SourceConfig
+from wall.sources.mastodon import MastodonSource
+
+ADAPTERS: dict[str, type[Source]] = {
+    "mastodon": MastodonSource,
+}
+
+
+def build_source(config: SourceConfig, client: httpx.AsyncClient) -> Source:
+    """The adapter for ``config.type``, sharing ``client`` (which carries the User-Agent)."""
+    return ADAPTERS[config.type](config, client)
