@@ -6,9 +6,11 @@ import httpx
 
 from wall.sources.base import Source, SourceConfig
 from wall.sources.mastodon import MastodonSource
+from wall.sources.pixelfed import PixelfedSource
 
 ADAPTERS: dict[str, type[Source]] = {
     "mastodon": MastodonSource,
+    "pixelfed": PixelfedSource,
 }
 
 
