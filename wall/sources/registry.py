@@ -5,12 +5,14 @@ from __future__ import annotations
 import httpx
 
 from wall.sources.base import Source, SourceConfig
+from wall.sources.bluesky import BlueskySource
 from wall.sources.mastodon import MastodonSource
 from wall.sources.pixelfed import PixelfedSource
 
 ADAPTERS: dict[str, type[Source]] = {
     "mastodon": MastodonSource,
     "pixelfed": PixelfedSource,
+    "bluesky": BlueskySource,
 }
 
 
