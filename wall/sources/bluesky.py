@@ -38,19 +38,13 @@ from wall.sources.base import (
     RetryableSourceError,
     SourceConfig,
 )
-from wall.sources.http import error_for_status, read_json, send
-from wall.sources.mastodon import parse_time
+from wall.sources.http import error_for_status, parse_time, read_json, send
 
 PAGE_SIZE = 100
 LOOKBACK = dt.timedelta(minutes=5)
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
 WITHHELD_LABELS = frozenset({"!no-unauthenticated", "!hide", "!takedown"})
 _SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
-
-
-def sort_key(when: dt.datetime) -> str:
-    # Fixed width, so keys compare as strings in time order.
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _reset_delay(response: httpx.Response) -> float | None:
@@ -255,7 +249,7 @@ class BlueskySource:
             walk = cursors.Walk.load(state.get(form))
             params: dict[str, Any] = {"q": f"#{form}", "sort": "latest", "limit": PAGE_SIZE}
             if walk.since:
-                params["since"] = sort_key(parse_time(walk.since) - LOOKBACK)
+                params["since"] = cursors.time_key(parse_time(walk.since) - LOOKBACK)
             if walk.page:
                 params["cursor"] = walk.page
             response = await self.get_xrpc("app.bsky.feed.searchPosts", params)
@@ -270,7 +264,7 @@ class BlueskySource:
                 except (KeyError, TypeError, ValueError, AttributeError, IndexError):
                     skipped += 1
                     continue
-                keys.append(sort_key(_sort_time(view, post)))
+                keys.append(cursors.time_key(_sort_time(view, post)))
                 if _labels(view, view["author"]) & WITHHELD_LABELS:
                     withheld += 1
                 else:

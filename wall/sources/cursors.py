@@ -14,12 +14,18 @@ when more posts arrive between two polls than fit on one page.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 VERSION = 1
+
+
+def time_key(when: dt.datetime) -> str:
+    """A fixed-width UTC timestamp, so keys compare as strings in time order."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def decode(cursor: str | None) -> dict[str, Any]:

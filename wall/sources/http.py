@@ -33,6 +33,16 @@ def read_json(response: httpx.Response, source: str) -> Any:
         ) from None
 
 
+def parse_time(value: Any) -> dt.datetime:
+    """An ISO-8601 timestamp with an offset, as an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a timestamp, got {value!r}")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without offset: {value!r}")
+    return parsed.astimezone(dt.UTC)
+
+
 def seconds_until(when: dt.datetime) -> float:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 

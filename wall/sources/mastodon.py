@@ -16,7 +16,6 @@ A boost is translated as the boosted status (its ``uri`` is the original's).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -33,19 +32,10 @@ from wall.sources.base import (
     RetryableSourceError,
     SourceConfig,
 )
-from wall.sources.http import error_for_status, read_json, seconds_until, send
+from wall.sources.http import error_for_status, parse_time, read_json, seconds_until, send
 from wall.sources.markup import html_to_text
 
 PAGE_SIZE = 40
-
-
-def parse_time(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a timestamp, got {value!r}")
-    parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value!r}")
-    return parsed.astimezone(dt.UTC)
 
 
 def _dimension(meta: Any, key: str) -> int | None:
