@@ -6,6 +6,7 @@ import httpx
 
 from wall.sources.base import Source, SourceConfig
 from wall.sources.bluesky import BlueskySource
+from wall.sources.flickr import FlickrSource
 from wall.sources.instagram import InstagramSource
 from wall.sources.mastodon import MastodonSource
 from wall.sources.pixelfed import PixelfedSource
@@ -15,6 +16,7 @@ ADAPTERS: dict[str, type[Source]] = {
     "pixelfed": PixelfedSource,
     "bluesky": BlueskySource,
     "instagram": InstagramSource,
+    "flickr": FlickrSource,
 }
 
 
