@@ -14,6 +14,7 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.closing = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
@@ -30,6 +31,11 @@ class _TextCollector(HTMLParser):
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
+        if self.closing:
+            # close() hands back an unfinished tag ("<p class=") as text, maybe in
+            # pieces: drop everything from its "<" on.
+            data, cut, _ = data.partition("<")
+            self.hidden += 1 if cut else 0
         if not self.hidden:
             self.parts.append(data)
 
@@ -38,6 +44,7 @@ def html_to_text(html: str) -> str:
     """Text of ``html``: tags dropped, entities decoded, ``<p>``/``<br>`` kept as line breaks."""
     collector = _TextCollector()
     collector.feed(html)
+    collector.closing = True
     collector.close()
     text = "".join(collector.parts)
     lines = [line.strip(" \t\r") for line in text.split("\n")]
