@@ -1,4 +1,5 @@
 import unicodedata
+from typing import Literal
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_normalize(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("form", ["NFC", "NFD", "NFKC", "NFKD"])
-def test_normalize_ignores_the_unicode_form(form: str) -> None:
+def test_normalize_ignores_the_unicode_form(form: Literal["NFC", "NFD", "NFKC", "NFKD"]) -> None:
     assert normalize(unicodedata.normalize(form, "#PerséVERT2024")) == "persevert2024"
 
 
