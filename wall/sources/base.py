@@ -121,7 +121,11 @@ class Source(Protocol):
     def __init__(self, config: SourceConfig, client: httpx.AsyncClient) -> None: ...
 
     async def fetch(self, cursor: str | None) -> Page:
-        """Posts after ``cursor``; ``None`` reads the newest page (a head re-read)."""
+        """Posts after ``cursor``; ``None`` reads the newest page (a head re-read).
+
+        After a head re-read, keep the stored cursor if there is one: the
+        returned cursor points at the head and would skip a catch-up in progress.
+        """
         ...
 
     async def exists(self, post: RemotePost) -> bool | None:
