@@ -127,8 +127,8 @@ async def test_next_fetch_walks_forward_with_min_id_from_the_link_header(
     recorder.handler = page_response
     first = await source.fetch(None)
 
-    # The server's own cursor wins over the newest id of the answer (it can be past
-    # statuses the server filtered out), so the test makes them differ.
+    # The server's own cursor (Link rel=prev) wins over the newest id of the answer;
+    # they usually agree, so the test makes them differ to see which one is used.
     link = (
         f'<{BASE}/api/v1/timelines/tag/persevert2024?max_id=113942901234567890>; rel="next", '
         f'<{BASE}/api/v1/timelines/tag/persevert2024?min_id=113942901234567999>; rel="prev"'
