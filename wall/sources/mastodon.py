@@ -1,0 +1,226 @@
+"""Mastodon hashtag timelines (``GET /api/v1/timelines/tag/{tag}``).
+
+Mastodon folds accents itself, so each campaign hashtag is queried once, in
+its ``normalize``d spelling. The cursor holds, per tag, the ``min_id`` to walk
+forward from (taken from the ``Link rel="prev"`` header, else the newest id
+of the page); ``min_id`` returns the page right after it, so nothing is
+skipped. Ids are opaque and never compared. ``fetch(None)`` is the head
+re-read for late federated posts (they get ids below ones already seen).
+
+Media: ``image`` → ``url``, else ``remote_url``, else ``preview_url``;
+``unknown`` (the instance could not fetch a remote file) → ``remote_url``
+only, so the media pipeline must sniff it; ``gifv``, ``video`` and ``audio``
+are left out (a gifv's only still is a small preview, too small for a wall).
+A boost is translated as the boosted status (its ``uri`` is the original's).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from wall.hashtags import normalize
+from wall.sources import cursors
+from wall.sources.base import (
+    Page,
+    PermanentSourceError,
+    RemoteAuthor,
+    RemoteImage,
+    RemotePost,
+    RetryableSourceError,
+    SourceConfig,
+)
+from wall.sources.http import error_for_status, parse_time, read_json, seconds_until, send
+from wall.sources.markup import html_to_text
+
+PAGE_SIZE = 40
+
+
+def _dimension(meta: Any, key: str) -> int | None:
+    original = meta.get("original") if isinstance(meta, dict) else None
+    value = original.get(key) if isinstance(original, dict) else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _image(media: dict[str, Any]) -> RemoteImage | None:
+    kind = media.get("type")
+    if kind == "image":
+        url = media.get("url") or media.get("remote_url") or media.get("preview_url")
+    elif kind == "unknown":
+        url = media.get("remote_url")
+    else:
+        return None
+    if not isinstance(url, str) or not url:
+        return None
+    meta = media.get("meta")
+    return RemoteImage(
+        url=url,
+        alt=media.get("description") or None,
+        width=_dimension(meta, "width"),
+        height=_dimension(meta, "height"),
+        preview_url=media.get("preview_url") or None,
+    )
+
+
+def status_to_post(status: dict[str, Any], network: str, host: str) -> RemotePost:
+    """One Mastodon-shaped status as a RemotePost; raises on a malformed status."""
+    if isinstance(status.get("reblog"), dict):
+        status = status["reblog"]
+    account = status["account"]
+    acct = account["acct"]
+    handle = f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+    spoiler = (status.get("spoiler_text") or "").strip()
+    reasons = []
+    if status.get("sensitive"):
+        reasons.append("marked_sensitive")
+    if spoiler:
+        reasons.append(f"content_warning:{spoiler}")
+    images = tuple(
+        image
+        for media in status.get("media_attachments") or ()
+        if isinstance(media, dict) and (image := _image(media))
+    )
+    edited = status.get("edited_at")
+    return RemotePost(
+        source=network,
+        id_at_source=str(status["id"]),
+        uri=status["uri"],
+        permalink=status.get("url") or status["uri"],
+        author=RemoteAuthor(
+            name=account.get("display_name") or account.get("username") or acct,
+            handle=handle,
+            url=account.get("url"),
+        ),
+        posted_at=parse_time(status["created_at"]),
+        caption=html_to_text(status.get("content") or ""),
+        language=status.get("language") or None,
+        sensitive=bool(reasons),
+        sensitive_reasons=tuple(reasons),
+        tags=tuple(str(tag["name"]) for tag in status.get("tags") or ()),
+        images=images,
+        is_reply=status.get("in_reply_to_id") is not None,
+        edited_at=parse_time(edited) if edited else None,
+    )
+
+
+def statuses_to_posts(
+    answer: Any, name: str, network: str, host: str, path: str
+) -> tuple[list[RemotePost], int]:
+    """Translate a list of statuses; a malformed one is counted, never fatal."""
+    if not isinstance(answer, list):
+        raise RetryableSourceError(name, f"unexpected answer from {path}: not a list of statuses")
+    posts: list[RemotePost] = []
+    skipped = 0
+    for status in answer:
+        try:
+            posts.append(status_to_post(status, network, host))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            skipped += 1
+    return posts, skipped
+
+
+def _prev_min_id(response: httpx.Response) -> str | None:
+    prev = response.links.get("prev", {}).get("url")
+    values = parse_qs(urlsplit(prev).query).get("min_id") if prev else None
+    return values[0] if values else None
+
+
+def _unknown_tag(response: httpx.Response) -> bool:
+    # Older versions answer an unknown tag with 404 {"error": "Record not found"};
+    # a 404 that is not JSON means base_url is not a Mastodon API.
+    if response.status_code != 404:
+        return False
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
+
+
+def _reset_delay(response: httpx.Response) -> float | None:
+    reset = response.headers.get("X-RateLimit-Reset")
+    try:
+        return seconds_until(parse_time(reset)) if reset else None
+    except ValueError:
+        return None
+
+
+class MastodonSource:
+    required: ClassVar[tuple[str, ...]] = ()
+    kind = "mastodon"
+
+    def __init__(self, config: SourceConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+        self.base = config.base_url.rstrip("/")
+        self.host = urlsplit(self.base).hostname or self.base
+
+    def tag_spellings(self) -> list[str]:
+        spellings: list[str] = []
+        for tag in self.config.hashtags:
+            if (form := normalize(tag)) and form not in spellings:
+                spellings.append(form)
+        return spellings
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.config.token}"} if self.config.token else {}
+
+    async def get(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        response = await send(
+            self.client,
+            self.config.name,
+            "GET",
+            self.base + path,
+            params=params,
+            headers=self.auth_headers(),
+        )
+        if response.status_code == 401:
+            raise PermanentSourceError(
+                self.config.name,
+                f"HTTP 401 from {path}: this instance needs an access token "
+                "(scope read:statuses); set token for this source",
+            )
+        return response
+
+    async def fetch(self, cursor: str | None) -> Page:
+        state = cursors.decode(cursor)
+        posts: dict[str, RemotePost] = {}
+        skipped = 0
+        new_state: dict[str, Any] = {}
+        for tag in self.tag_spellings():
+            min_id = state.get(tag) if isinstance(state.get(tag), str) else None
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if min_id:
+                params["min_id"] = min_id
+            path = f"/api/v1/timelines/tag/{quote(tag, safe='')}"
+            response = await self.get(path, params)
+            if _unknown_tag(response):
+                answer: Any = []
+            elif response.status_code != 200:
+                raise error_for_status(
+                    response, self.config.name, retry_after=_reset_delay(response)
+                )
+            else:
+                answer = read_json(response, self.config.name)
+            found, bad = statuses_to_posts(answer, self.config.name, self.kind, self.host, path)
+            skipped += bad
+            for post in found:
+                posts.setdefault(post.uri, post)
+            newest = answer[0].get("id") if answer and isinstance(answer[0], dict) else None
+            next_id = _prev_min_id(response) or newest or min_id
+            if next_id:
+                new_state[tag] = str(next_id)
+        return Page(tuple(posts.values()), cursors.encode(new_state), skipped=skipped)
+
+    async def exists(self, post: RemotePost) -> bool | None:
+        """Re-read the status on this instance: ``404`` means deleted (or no longer public)."""
+        path = f"/api/v1/statuses/{quote(post.id_at_source, safe='')}"
+        response = await self.get(path, {})
+        if response.status_code == 200:
+            return True
+        if response.status_code in (404, 410):
+            return False
+        if response.status_code == 429 or response.status_code >= 500:
+            raise error_for_status(response, self.config.name, retry_after=_reset_delay(response))
+        return None

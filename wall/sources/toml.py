@@ -1,0 +1,151 @@
+"""Reading the sources file (``wall.toml``) into ``SourceConfig`` values.
+
+One ``[[sources]]`` table per source::
+
+    [[sources]]
+    name = "mastodon-social"      # unique, shown to moderators
+    type = "mastodon"             # a key of wall.sources.registry.ADAPTERS
+    base_url = "https://mastodon.social"
+    interval = 60                 # seconds between polls, at least 1
+    # hashtags = ["perséVERT2024"]   default: WALL_HASHTAGS
+    # token, api_key, identifier, app_password, user_id: where the network needs them
+
+Credentials may also come from the environment, which wins over the file:
+``WALL_SOURCE_<NAME>_<FIELD>``, where ``<NAME>`` is the source name in upper
+case with every other character than A–Z and 0–9 turned into ``_`` and
+``<FIELD>`` is ``TOKEN``, ``API_KEY``, ``IDENTIFIER``, ``APP_PASSWORD`` or
+``USER_ID``; e.g. ``WALL_SOURCE_PIXELFED_SOCIAL_TOKEN`` for ``pixelfed-social``.
+``base_url`` may be left out for networks with one public endpoint (Bluesky,
+Flickr, Instagram). Every mistake raises ``ConfigError`` with one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from wall.config import ConfigError, Settings
+from wall.hashtags import normalize
+from wall.sources.base import SourceConfig
+from wall.sources.registry import ADAPTERS
+
+CREDENTIALS = ("token", "api_key", "identifier", "app_password", "user_id")
+KEYS = frozenset({"name", "type", "base_url", "interval", "hashtags", *CREDENTIALS})
+DEFAULT_BASE_URLS = {
+    "bluesky": "https://bsky.social",
+    "flickr": "https://api.flickr.com",
+    "instagram": "https://graph.facebook.com/v21.0",
+}
+DEFAULT_INTERVAL = 60.0
+
+
+def env_name(source_name: str, field: str) -> str:
+    """The environment variable that holds ``field`` for the source ``source_name``."""
+    return f"WALL_SOURCE_{re.sub(r'[^A-Z0-9]', '_', source_name.upper())}_{field.upper()}"
+
+
+def load_sources(
+    path: Path, settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[SourceConfig]:
+    """The sources of the TOML file at ``path``, credentials resolved from it and ``environ``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the sources file ({exc.strerror})") from None
+    return parse_sources(text, settings, environ, origin=str(path))
+
+
+def parse_sources(
+    text: str,
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    *,
+    origin: str = "wall.toml",
+) -> list[SourceConfig]:
+    env = os.environ if environ is None else environ
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
+    if extra := sorted(set(document) - {"sources"}):
+        raise ConfigError(f"{origin}: unknown top-level key {extra[0]!r} (expected [[sources]])")
+    tables = document.get("sources", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{origin}: 'sources' must be an array of tables ([[sources]])")
+    configs: list[SourceConfig] = []
+    env_prefixes: dict[str, str] = {}
+    for number, table in enumerate(tables, start=1):
+        config = _source(table, number, settings, env, origin)
+        if any(seen.name == config.name for seen in configs):
+            raise ConfigError(f"{origin}: source #{number}: duplicate name {config.name!r}")
+        prefix = env_name(config.name, "")
+        if prefix in env_prefixes:
+            raise ConfigError(
+                f"{origin}: source #{number}: name {config.name!r} shares the environment "
+                f"prefix {prefix} with {env_prefixes[prefix]!r}; rename one"
+            )
+        env_prefixes[prefix] = config.name
+        configs.append(config)
+    return configs
+
+
+def _source(
+    table: Any, number: int, settings: Settings, env: Mapping[str, str], origin: str
+) -> SourceConfig:
+    where = f"{origin}: source #{number}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: 'name' is required (a non-empty string)")
+    name = name.strip()
+    where = f"{origin}: source {name!r}"
+    if unknown := sorted(set(table) - KEYS):
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(KEYS))})"
+        )
+    kind = table.get("type")
+    if kind not in ADAPTERS:
+        raise ConfigError(
+            f"{where}: unknown type {kind!r} (expected one of {', '.join(sorted(ADAPTERS))})"
+        )
+    base_url = table.get("base_url", DEFAULT_BASE_URLS.get(kind))
+    if base_url is None:
+        raise ConfigError(f"{where}: 'base_url' is required for type {kind!r}")
+    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: base_url must be an http(s) URL, got {base_url!r}")
+    interval = table.get("interval", DEFAULT_INTERVAL)
+    if isinstance(interval, bool) or not isinstance(interval, int | float) or not interval >= 1:
+        raise ConfigError(f"{where}: interval must be a number of seconds >= 1, got {interval!r}")
+    hashtags = table.get("hashtags", list(settings.hashtags))
+    if (
+        not isinstance(hashtags, list)
+        or not hashtags
+        or not all(isinstance(tag, str) and normalize(tag) for tag in hashtags)
+    ):
+        raise ConfigError(f"{where}: hashtags must be a non-empty list of hashtags")
+    credentials: dict[str, str | None] = {}
+    for field in CREDENTIALS:
+        value = env.get(env_name(name, field)) or table.get(field)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where}: {field} must be a non-empty string")
+        credentials[field] = value.strip() if value else None
+    if missing := [field for field in ADAPTERS[kind].required if not credentials[field]]:
+        variables = ", ".join(env_name(name, field) for field in missing)
+        raise ConfigError(
+            f"{where}: type {kind!r} needs {' and '.join(missing)} (in the file or {variables})"
+        )
+    return SourceConfig(
+        name=name,
+        type=kind,
+        base_url=base_url.rstrip("/"),
+        interval=float(interval),
+        hashtags=tuple(hashtags),
+        **credentials,
+    )
