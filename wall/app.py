@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,7 +23,7 @@ from wall.config import Settings
 from wall.db import Database
 from wall.errors import WallError
 from wall.events import EventHub
-from wall.media import MediaStore
+from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.web import api, moderation, public
 from wall.web.responses import handle_http_exception, handle_wall_error
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "secret_key": secret_key,
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
+                "decode_limiter": anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES),
                 "templates": templates,
             }
         finally:

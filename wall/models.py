@@ -92,6 +92,7 @@ class Photo(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     placeholder: Mapped[str | None] = mapped_column(String(16))
+    blurhash: Mapped[str | None] = mapped_column(String(64))
     green_score: Mapped[float | None] = mapped_column(Float)
     phash: Mapped[str | None] = mapped_column(String(32), index=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)

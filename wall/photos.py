@@ -42,6 +42,7 @@ def _image_json(photo: Photo, *, private: bool) -> dict[str, Any]:
         "width": display["width"],
         "height": display["height"],
         "placeholder": photo.placeholder,
+        "blurhash": photo.blurhash,
     }
     # Optional second encodings (e.g. WebP beside JPEG) for <picture> sources.
     for kind, key in (("display_webp", "webp_url"), ("thumb_webp", "thumb_webp_url")):

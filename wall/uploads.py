@@ -209,6 +209,8 @@ def build_photo(
         width=display.width,
         height=display.height,
         placeholder=processed.placeholder,
+        blurhash=processed.blurhash or None,
+        phash=processed.phash or None,
         green_score=processed.green_score,
         flags=[],
         media={
@@ -228,9 +230,7 @@ def build_photo(
         pinned=False,
     )
     files = [
-        MediaFile(
-            name=f.name, photo_id=photo_id, kind=f.kind, public=not f.kind.endswith("_private")
-        )
+        MediaFile(name=f.name, photo_id=photo_id, kind=f.kind, public=not f.private)
         for f in processed.files
     ]
     return photo, files, manage_token

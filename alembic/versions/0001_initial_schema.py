@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:17:27.525826
+Create Date: 2026-11-28 14:38:00.559479
 """
 
 from collections.abc import Sequence
@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("placeholder", sa.String(length=16), nullable=True),
+        sa.Column("blurhash", sa.String(length=64), nullable=True),
         sa.Column("green_score", sa.Float(), nullable=True),
         sa.Column("phash", sa.String(length=32), nullable=True),
         sa.Column("flags", sa.JSON(), nullable=False),

@@ -79,7 +79,12 @@ async def _accept_upload(request: Request, settings: Settings, values: dict[str,
         await form.close()
     store: MediaStore = request.state.media
     try:
-        processed = await process_image_async(tmp, store, MediaLimits())
+        processed = await process_image_async(
+            tmp,
+            store,
+            MediaLimits(max_bytes=settings.max_upload_bytes),
+            limiter=request.state.decode_limiter,
+        )
     finally:
         await anyio.to_thread.run_sync(tmp.unlink)
     photo, files, manage_token = uploads.build_photo(fields, processed, client)
