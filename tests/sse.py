@@ -25,8 +25,10 @@ class SSEReader:
     comments: list[str] = field(default_factory=list)
     _lines: AsyncIterator[str] | None = None
 
-    async def next_event(self, timeout: float = 5.0) -> SSEEvent:
-        return await asyncio.wait_for(self._next(), timeout)
+    async def next_event(self, within: float = 5.0) -> SSEEvent:
+        """The next event; ``TimeoutError`` if none arrives ``within`` seconds."""
+        async with asyncio.timeout(within):
+            return await self._next()
 
     async def _next(self) -> SSEEvent:
         if self._lines is None:

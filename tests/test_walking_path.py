@@ -48,7 +48,7 @@ async def test_upload_approve_remove_through_real_http(
 
         approved = await decide(moderator, csrf, photo_id, "approve")
         assert approved.status_code == 200, approved.text
-        event = await stream.next_event(timeout=2)
+        event = await stream.next_event(within=2)
         assert event.event == "photo.approved"
         assert event.data["id"] == photo_id
         assert event.data["author"]["name"] == "Léa"
@@ -66,7 +66,7 @@ async def test_upload_approve_remove_through_real_http(
         removed = await decide(moderator, csrf, photo_id, "remove", reason="demande du parent")
         assert removed.status_code == 200
         assert removed.json()["status"] == "removed"
-        event = await stream.next_event(timeout=2)
+        event = await stream.next_event(within=2)
         assert event.event == "photo.removed"
         assert event.data == {"id": photo_id}
         assert (await visitor.get("/api/wall/photos")).json()["photos"] == []
@@ -118,13 +118,13 @@ async def test_an_uploader_withdraws_through_the_manage_link(
         created = (await upload(visitor)).json()
         csrf = await sign_in(moderator, settings)
         assert (await decide(moderator, csrf, created["id"], "approve")).status_code == 200
-        assert (await stream.next_event(timeout=2)).event == "photo.approved"
+        assert (await stream.next_event(within=2)).event == "photo.approved"
 
         page = await visitor.get(created["manage_url"])
         assert page.status_code == 200 and "affichée sur le mur" in page.text
         withdrawn = await visitor.post(created["manage_url"])
         assert withdrawn.status_code == 303
-        event = await stream.next_event(timeout=2)
+        event = await stream.next_event(within=2)
         assert (event.event, event.data) == ("photo.removed", {"id": created["id"]})
         assert "retirée" in (await visitor.get(created["manage_url"])).text
         assert (await visitor.get("/manage/not-a-real-token")).status_code == 404

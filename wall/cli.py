@@ -98,19 +98,26 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         email, password = created
         shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
         print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
-    common = {
-        "host": host,
-        "port": port,
-        "timeout_graceful_shutdown": 5,
-        "proxy_headers": True,
-        "log_level": "info",
-    }
     if workers > 1:
-        uvicorn.run("wall.app:create_app_from_env", factory=True, workers=workers, **common)
+        uvicorn.run(
+            "wall.app:create_app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            timeout_graceful_shutdown=5,
+            proxy_headers=True,
+        )
     else:
         from wall.app import create_app
 
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            timeout_graceful_shutdown=5,
+            proxy_headers=True,
+        )
 
 
 def _read_password(from_stdin: bool) -> str:

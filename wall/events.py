@@ -54,7 +54,7 @@ async def append(
     row = Event(type=type_, data=data, photo_id=photo_id)
     session.add(row)
     await session.flush()
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return row
 
@@ -229,14 +229,14 @@ async def stream(
         while True:
             try:
                 async with asyncio.timeout(heartbeat_seconds):
-                    event = await subscription.queue.get()
+                    item = await subscription.queue.get()
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
-            if event is None:
+            if item is None:
                 return
-            if event.id > last_sent:
-                last_sent = event.id
-                yield event.encode()
+            if item.id > last_sent:
+                last_sent = item.id
+                yield item.encode()
     finally:
         hub.unsubscribe(subscription)

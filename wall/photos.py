@@ -134,7 +134,7 @@ async def page_by_status(
         if oldest_first
         else (Photo.approved_at if status is Status.APPROVED else Photo.decided_at)
     )
-    query: Select[tuple[Photo]] = select(Photo).where(Photo.status == status.value)
+    query: Select[Photo] = select(Photo).where(Photo.status == status.value)
     if before is not None:
         moment, photo_id = decode_cursor(before)
         if oldest_first:

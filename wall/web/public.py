@@ -110,7 +110,7 @@ async def _photo_by_manage_token(request: Request) -> Photo:
         photo = await session.scalar(
             select(Photo).where(Photo.manage_token_hash == uploads.hash_manage_token(token))
         )
-    if photo is None:
+    if not isinstance(photo, Photo):
         raise NotFound("Ce lien n'est pas valide.", code="unknown_manage_link")
     return photo
 

@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/wall: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/wall
+	$(BIN)/wall serve
+
+test: $(BIN)/wall
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/wall
+	$(BIN)/ruff format --check wall tests bench alembic
+	$(BIN)/ruff check wall tests bench alembic
+	$(BIN)/mypy wall
+
+bench: $(BIN)/wall
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""Settings from WALL_* variables: defaults, one-line errors, documented."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from wall.config import SETTINGS, ConfigError, Settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite+aiosqlite:///var/wall.db"
+    assert settings.hashtags == ("perséVERT2024",)
+    assert settings.event_date == dt.date(2024, 2, 15)
+    assert settings.max_upload_bytes == 25 * 1024 * 1024
+    assert len(settings.regions) == 17
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WALL_DATABASE_URL", "mysql://nope"),
+        ("WALL_EVENT_DATE", "15 février"),
+        ("WALL_TIMEZONE", "Mars/Olympus"),
+        ("WALL_MAX_UPLOAD_MB", "0"),
+        ("WALL_UPLOAD_LIMIT_PER_HOUR", "-1"),
+        ("WALL_UPLOAD_LIMIT_PER_HOUR", "beaucoup"),
+        ("WALL_HASHTAGS", " , "),
+        ("WALL_HEARTBEAT_SECONDS", "0"),
+        ("WALL_UPLOADS_OPEN_AT", "2024-02-15T08:00"),
+    ],
+)
+def test_bad_values_give_one_clear_line(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({name: value})
+    message = str(error.value)
+    assert message.startswith(name + ":")
+    assert "\n" not in message
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = README.read_text()
+    missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
+    assert missing == []
