@@ -29,8 +29,10 @@ def test_only_approved_photos_are_public_and_events_match() -> None:
 
 
 def test_nothing_leaves_removed_without_an_explicit_rule() -> None:
-    assert not any(status is Status.REMOVED and t.to is Status.APPROVED
-                   for (status, _), t in TRANSITIONS.items())
+    assert not any(
+        status is Status.REMOVED and t.to is Status.APPROVED
+        for (status, _), t in TRANSITIONS.items()
+    )
 
 
 def test_pin_rules() -> None:

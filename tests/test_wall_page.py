@@ -1,0 +1,69 @@
+"""The wall page in a real headless Chromium: approvals and removals arrive live."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.browser import chromium_page
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, UPLOAD_FIELDS, add_moderator, jpeg_bytes
+from tests.live import LiveServer
+from wall.config import Settings
+
+
+def _moderator(base_url: str, settings: Settings) -> tuple[httpx.Client, str]:
+    asyncio.run(add_moderator(settings))
+    client = httpx.Client(base_url=base_url)
+    login = client.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert login.status_code == 200
+    return client, login.json()["csrf_token"]
+
+
+def _upload(base_url: str, caption: str) -> str:
+    response = httpx.post(
+        f"{base_url}/upload",
+        data={**UPLOAD_FIELDS, "caption": caption},
+        files={"photo": ("vert.jpg", jpeg_bytes(), "image/jpeg")},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    photo_id: str = response.json()["id"]
+    return photo_id
+
+
+@pytest.mark.browser
+def test_an_approved_photo_appears_without_reload(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    moderator, csrf = _moderator(live_server.url, settings)
+    first = _upload(live_server.url, "Première vague")
+    second = _upload(live_server.url, "Deuxième vague")
+
+    def decide(photo_id: str, action: str) -> httpx.Response:
+        return moderator.post(
+            f"/api/moderation/photos/{photo_id}/decision",
+            json={"action": action},
+            headers={"X-CSRF-Token": csrf},
+        )
+
+    assert decide(first, "approve").status_code == 200
+    with chromium_page() as page:
+        page.goto(live_server.url + "/")
+        page.wait_for_selector(f'li[data-id="{first}"]', timeout=5000)
+        assert page.locator("li.tile").count() == 1
+        page.evaluate("window.__sameDocument = true")
+
+        assert decide(second, "approve").status_code == 200
+        page.wait_for_selector(f'li[data-id="{second}"]', timeout=2000)
+        assert "Deuxième vague" in page.inner_text("#wall-grid")
+        tiles = page.locator("li.tile")
+        assert tiles.first.get_attribute("data-id") == second  # newest first
+
+        assert decide(first, "remove").status_code == 200
+        page.wait_for_selector(f'li[data-id="{first}"]', state="detached", timeout=2000)
+        assert page.evaluate("window.__sameDocument") is True
+        image = page.locator(f'li[data-id="{second}"] img')
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    moderator.close()
