@@ -324,11 +324,20 @@ def build_photo(
         manage_token_hash=hash_manage_token(ident.manage_token),
         pinned=False,
     )
-    files = [
-        MediaFile(name=f.name, photo_id=photo_id, kind=f.kind, public=not f.private)
-        for f in processed.files
-    ]
-    return photo, files
+    return photo, media_rows(photo_id, processed)
+
+
+def media_rows(photo_id: str, processed: ProcessedImage) -> list[MediaFile]:
+    """One row per stored name: a picture no larger than a thumbnail is stored once
+    for both sizes. A name any private kind uses stays private."""
+    rows: dict[str, MediaFile] = {}
+    for stored in processed.files:
+        row = rows.setdefault(
+            stored.name,
+            MediaFile(name=stored.name, photo_id=photo_id, kind=stored.kind, public=True),
+        )
+        row.public = row.public and not stored.private
+    return list(rows.values())
 
 
 def hash_manage_token(token: str) -> str:

@@ -54,6 +54,16 @@ async def test_a_50_megapixel_android_photo_is_accepted(
     assert (approved.json()["image"]["width"], approved.json()["image"]["height"]) == (1600, 1200)
 
 
+async def test_a_photo_no_bigger_than_a_thumbnail_is_stored_once_per_encoding(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # Display and thumbnail are the same bytes then: one file, one row each.
+    response = await upload(client, jpeg_bytes((400, 300)))
+    assert response.status_code == 201, response.text
+    state = await stored(settings)
+    assert (state.photos, state.media_rows) == (1, 2)
+
+
 async def test_a_200_megapixel_photo_is_refused_cleanly(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
