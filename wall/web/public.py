@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -109,7 +110,8 @@ async def _accept_upload(
     limited = uploads.limit_body(request, settings.max_upload_bytes)
     try:
         form = await limited.form(max_files=1, max_fields=20, max_part_size=16 * 1024)
-    except MultiPartException as exc:
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette turns a multipart error into HTTPException(400) inside an app.
         raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
     try:
         values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
