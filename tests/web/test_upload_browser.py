@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, FilePayload, Page, ViewportSize, async_playwright, expect
 
 from tests.factories import jpeg_bytes
 from tests.live import LiveServer
@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 THANKS = "Merci! Ta photo sera affichée après validation."
 
 
@@ -70,9 +70,8 @@ async def phone_page(browser: Browser, *, javascript: bool = True) -> tuple[Page
 
 
 async def choose(page: Page, photo: bytes, name: str) -> None:
-    await page.set_input_files(
-        "#photo-input", files=[{"name": name, "mimeType": "image/jpeg", "buffer": photo}]
-    )
+    payload: FilePayload = {"name": name, "mimeType": "image/jpeg", "buffer": photo}
+    await page.set_input_files("#photo-input", files=[payload])
 
 
 async def fill_form(page: Page, photo: bytes, name: str) -> None:
