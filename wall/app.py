@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wall import auth
+from wall import auth, housekeeping, uploads
 from wall.config import Settings
 from wall.db import Database
 from wall.errors import WallError
@@ -91,6 +91,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         db = Database(settings.database_url, null_pool=null_pool)
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
+        store = MediaStore(settings.media_path)
+        sweeper = housekeeping.Sweeper(db, store, uploads.spool_dir(settings))
+        await sweeper.start()
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["hashtags"] = settings.hashtags
         try:
@@ -98,7 +101,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "settings": settings,
                 "db": db,
                 "hub": hub,
-                "media": MediaStore(settings.media_path),
+                "media": store,
                 "secret_key": secret_key,
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "templates": templates,
             }
         finally:
+            await sweeper.stop()
             await hub.stop()
             await db.dispose()
 

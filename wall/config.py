@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+BLUR_FACES_CHOICES = ("off", "guardian_consent", "all")
+KEEP_DAYS_AFTER_EVENT = 30
+
 QUEBEC_REGIONS: tuple[str, ...] = (
     "Bas-Saint-Laurent",
     "Saguenay–Lac-Saint-Jean",
@@ -102,6 +105,20 @@ def _database_url(raw: str) -> str:
             f"or postgresql+asyncpg://, got {url!r}"
         )
     return url
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _optional_date(raw: str) -> dt.date | None:
+    return _date(raw) if raw.strip() else None
 
 
 def _optional_datetime(raw: str) -> dt.datetime | None:
@@ -232,6 +249,43 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_datetime,
         "when uploads close (ISO-8601 with offset; default: never)",
     ),
+    Setting(
+        "WALL_MAX_PENDING_PER_CLIENT",
+        "max_pending_per_client",
+        "5",
+        _int_at_least(0),
+        "uploads one client may have waiting for moderation at once; 0 turns the cap off",
+    ),
+    Setting(
+        "WALL_BLUR_FACES",
+        "blur_faces",
+        "off",
+        _choice(*BLUR_FACES_CHOICES),
+        "blur detected faces in public images: off, guardian_consent (uploads of under-14s) or all",
+    ),
+    Setting(
+        "WALL_ORGANIZER",
+        "organizer",
+        "L'équipe de la campagne Jeudi PerséVERT",
+        _text,
+        "who is responsible for the photos, named on the upload page",
+    ),
+    Setting(
+        "WALL_CONTACT_EMAIL",
+        "contact_email",
+        "",
+        _optional_text,
+        "where people ask for a photo's removal, shown on the upload page "
+        "(default: only the private manage link is offered)",
+    ),
+    Setting(
+        "WALL_KEEP_UNTIL",
+        "keep_until",
+        "",
+        _optional_date,
+        "the date by which the organizer deletes the photos, shown on the upload page "
+        "(default: 30 days after WALL_EVENT_DATE)",
+    ),
 )
 
 
@@ -256,6 +310,11 @@ class Settings:
     event_poll_seconds: float = 0.5
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
+    max_pending_per_client: int = 5
+    blur_faces: str = "off"
+    organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
+    contact_email: str | None = None
+    keep_until: dt.date | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -283,6 +342,11 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def photos_kept_until(self) -> dt.date:
+        """The last day photos are kept: configured, or a month after the event."""
+        return self.keep_until or self.event_date + dt.timedelta(days=KEEP_DAYS_AFTER_EVENT)
 
     @property
     def sources_path(self) -> Path | None:

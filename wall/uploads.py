@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -13,24 +16,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
 from wall.config import Settings
+from wall.consent import CONSENT_VERSION
 from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge, TooManyRequests
-from wall.media import ProcessedImage
+from wall.media import MediaLimits, ProcessedImage
 from wall.models import MediaFile, Photo, utcnow
+from wall.moderation.states import Status
 from wall.photos import new_photo_id
 
-CONSENT_VERSION = "2024-01"
 AGE_CHOICES = ("14_or_older", "guardian_consent")
 MAX_NAME = 60
 MAX_CAPTION = 280
 MAX_SCHOOL = 120
 COPY_CHUNK = 1024 * 1024
+SPOOL_PREFIX = "upload-"
+# Hidden by CSS and from assistive technology; people leave it empty, form-filling
+# robots do not.
+HONEYPOT_FIELD = "website"
+# A client-made random token (crypto.randomUUID(), or the one the page carries).
+UPLOAD_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# Moderation clears the queue in minutes, not seconds: ask to come back later.
+PENDING_RETRY_AFTER = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,59 @@ class UploadFields:
     region: str | None
     school: str | None
     age_confirmation: str
+    upload_key: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadIdentity:
+    """Where a new upload will be recorded, and the secret of its manage link.
+
+    With an ``upload_key`` both are derived from it, so a retry of the same
+    upload from the same client lands on the same row and the same link.
+    """
+
+    source_id: str | None
+    manage_token: str
+
+
+def spool_dir(settings: Settings) -> Path:
+    """Where uploaded files wait, under a random name, while they are checked."""
+    return settings.data_path / "tmp"
+
+
+def upload_limits(settings: Settings) -> MediaLimits:
+    return MediaLimits(max_bytes=settings.max_upload_bytes)
+
+
+def identity(secret_key: str, client: str, upload_key: str | None) -> UploadIdentity:
+    """Random for a one-off upload; a keyed hash of client and key for a retryable one."""
+    if upload_key is None:
+        return UploadIdentity(source_id=None, manage_token=secrets.token_urlsafe(24))
+
+    def derive(purpose: str) -> bytes:
+        message = f"{purpose}|{client}|{upload_key}".encode()
+        return hmac.digest(secret_key.encode(), message, "sha256")
+
+    return UploadIdentity(
+        source_id="key-" + derive("upload-source-id").hex()[:48],
+        manage_token=base64.urlsafe_b64encode(derive("upload-manage-token")).decode().rstrip("="),
+    )
+
+
+async def find_upload(session: AsyncSession, source_id: str) -> Photo | None:
+    """The photo an earlier attempt of the same keyed upload stored, if any."""
+    photo: Photo | None = await session.scalar(
+        select(Photo).where(Photo.source == "upload", Photo.source_id == source_id)
+    )
+    return photo
+
+
+def blur_faces_for(settings: Settings, fields: UploadFields) -> bool:
+    if settings.blur_faces == "all":
+        return True
+    return settings.blur_faces == "guardian_consent" and (
+        fields.age_confirmation == "guardian_consent"
+    )
 
 
 def client_hash(secret_key: str, client_ip: str) -> str:
@@ -53,7 +118,7 @@ def check_window(settings: Settings, now: dt.datetime) -> None:
     if opens is not None and now < opens:
         local = opens.astimezone(settings.timezone)
         raise Forbidden(
-            f"Le dépôt de photos ouvre le {local:%Y-%m-%d} à {local:%H:%M}.",
+            f"Le dépôt de photos ouvre le {local:%Y-%m-%d} à {local:%H:%M} (heure du Québec).",
             code="uploads_not_open",
         )
     if closes is not None and now >= closes:
@@ -118,6 +183,25 @@ async def check_rate(session: AsyncSession, settings: Settings, client: str) -> 
         )
 
 
+async def check_pending(session: AsyncSession, settings: Settings, client: str) -> None:
+    """Refuse a new upload while the client already has many waiting for moderation."""
+    cap = settings.max_pending_per_client
+    if cap == 0:
+        return
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(Photo)
+        .where(Photo.client_hash == client, Photo.status == Status.PENDING.value)
+    )
+    if (waiting or 0) >= cap:
+        raise TooManyRequests(
+            "Plusieurs de tes photos attendent encore d'être validées. "
+            "Réessaie quand elles auront été vérifiées.",
+            code="too_many_pending",
+            retry_after=PENDING_RETRY_AFTER,
+        )
+
+
 def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:
     if raw is None:
         return ""
@@ -137,6 +221,17 @@ def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:
 
 def validate_fields(form: FormData, settings: Settings) -> UploadFields:
     """The form's fields, checked; raises ``InvalidField`` with a French message."""
+    if form.get(HONEYPOT_FIELD):
+        raise InvalidField(
+            "Laisse vide le dernier champ : c'est un piège pour les robots.",
+            code="spam_suspected",
+        )
+    key = form.get("upload_key") or None
+    if key is not None and (not isinstance(key, str) or not UPLOAD_KEY.fullmatch(key)):
+        raise InvalidField(
+            "Le formulaire n'est plus à jour. Recharge la page et réessaie.",
+            code="invalid_upload_key",
+        )
     if form.get("consent") != "yes":
         raise InvalidField(
             "Coche la case pour accepter que ta photo soit affichée sur le mur.",
@@ -161,6 +256,7 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
         region=region or None,
         school=school or None,
         age_confirmation=str(age),
+        upload_key=key,
     )
 
 
@@ -175,7 +271,7 @@ def the_photo(form: FormData) -> UploadFile:
 def spool_to_disk(upload: BinaryIO, directory: Path) -> Path:
     """Copy an uploaded file to a private temporary file (never under its own name)."""
     directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+    fd, name = tempfile.mkstemp(dir=directory, prefix=SPOOL_PREFIX)
     path = Path(name)
     try:
         upload.seek(0)
@@ -188,17 +284,16 @@ def spool_to_disk(upload: BinaryIO, directory: Path) -> Path:
 
 
 def build_photo(
-    fields: UploadFields, processed: ProcessedImage, client: str
-) -> tuple[Photo, list[MediaFile], str]:
-    """The pending photo, its file rows, and the secret token of its manage link."""
+    fields: UploadFields, processed: ProcessedImage, client: str, ident: UploadIdentity
+) -> tuple[Photo, list[MediaFile]]:
+    """The pending photo and its file rows."""
     now = utcnow()
     photo_id = new_photo_id()
-    manage_token = secrets.token_urlsafe(24)
     display = processed.pick("display")
     photo = Photo(
         id=photo_id,
         source="upload",
-        source_id=photo_id,
+        source_id=ident.source_id or photo_id,
         author_name=fields.display_name,
         show_name=fields.show_name,
         caption=fields.caption,
@@ -226,14 +321,23 @@ def build_photo(
         consent_at=now,
         age_confirmation=fields.age_confirmation,
         client_hash=client,
-        manage_token_hash=hash_manage_token(manage_token),
+        manage_token_hash=hash_manage_token(ident.manage_token),
         pinned=False,
     )
-    files = [
-        MediaFile(name=f.name, photo_id=photo_id, kind=f.kind, public=not f.private)
-        for f in processed.files
-    ]
-    return photo, files, manage_token
+    return photo, media_rows(photo_id, processed)
+
+
+def media_rows(photo_id: str, processed: ProcessedImage) -> list[MediaFile]:
+    """One row per stored name: a picture no larger than a thumbnail is stored once
+    for both sizes. A name any private kind uses stays private."""
+    rows: dict[str, MediaFile] = {}
+    for stored in processed.files:
+        row = rows.setdefault(
+            stored.name,
+            MediaFile(name=stored.name, photo_id=photo_id, kind=stored.kind, public=True),
+        )
+        row.public = row.public and not stored.private
+    return list(rows.values())
 
 
 def hash_manage_token(token: str) -> str:

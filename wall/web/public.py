@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import anyio
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from wall import uploads
+from wall import uploads, wording
 from wall.config import Settings
+from wall.consent import consent_text
 from wall.errors import BadRequest, NotFound, WallError
-from wall.media import MediaLimits, MediaStore, process_image_async
+from wall.media import MediaStore, process_image_async
 from wall.models import Photo, utcnow
 from wall.moderation import service
 from wall.moderation.states import Action, Status
@@ -23,57 +27,109 @@ from wall.web.responses import render, wants_json
 from wall.web.session import client_ip, signed_in
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-FORM_FIELDS = ("display_name", "show_name", "caption", "region", "school", "age_confirmation")
+# Fields given back to the form after a refusal (never the honeypot nor the file).
+FORM_FIELDS = (
+    "display_name",
+    "show_name",
+    "caption",
+    "region",
+    "school",
+    "age_confirmation",
+    "consent",
+    "upload_key",
+)
 
 
 async def wall_page(request: Request) -> Response:
     return render(request, "wall.html", {"hashtags": request.state.settings.hashtags})
 
 
-def _upload_context(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {"regions": settings.regions, "values": {}, "error": None, **extra}
+def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
+    settings: Settings = request.state.settings
+    context: dict[str, Any] = {
+        "lang": lang,
+        "t": wording.PAGE[lang],
+        "consent": consent_text(settings, lang),
+        "regions": settings.regions,
+        "values": {"upload_key": secrets.token_urlsafe(18)},
+        "error": None,
+        "closed": None,
+        "honeypot": uploads.HONEYPOT_FIELD,
+        "action": _with_lang(str(request.url_for("upload")), lang),
+        "other_lang_url": _with_lang(
+            str(request.url_for("upload_page")), "fr" if lang == "en" else "en"
+        ),
+    }
+    context.update(extra)
+    return context
+
+
+def _with_lang(url: str, lang: str) -> str:
+    return f"{url}?lang=en" if lang == "en" else url
 
 
 async def upload_page(request: Request) -> Response:
     settings: Settings = request.state.settings
+    lang = wording.page_lang(request)
     closed = None
     try:
         uploads.check_window(settings, utcnow())
     except WallError as exc:
-        closed = exc.message
-    return render(request, "upload.html", _upload_context(settings, closed=closed))
+        closed = wording.message_in(lang, exc, settings, uploads.upload_limits(settings))
+    return render(request, "upload.html", _upload_context(request, lang, closed=closed))
 
 
 async def upload(request: Request) -> Response:
     settings: Settings = request.state.settings
+    lang = wording.page_lang(request)
     values: dict[str, str] = {}
     try:
-        return await _accept_upload(request, settings, values)
+        return await _accept_upload(request, settings, values, lang)
     except WallError as exc:
+        english = wording.english(exc, settings, uploads.upload_limits(settings))
         if wants_json(request):
-            raise
-        context = _upload_context(settings, values=values, error=exc.message, closed=None)
+            return JSONResponse(
+                {**exc.to_json(), "message_en": english},
+                status_code=exc.status,
+                headers=exc.headers,
+            )
+        message = english if lang == "en" else exc.message
+        context = _upload_context(request, lang, error=message)
+        context["values"].update(values)
         response = render(request, "upload.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
 
 
-async def _accept_upload(request: Request, settings: Settings, values: dict[str, str]) -> Response:
+async def _accept_upload(
+    request: Request, settings: Settings, values: dict[str, str], lang: str
+) -> Response:
     uploads.check_window(settings, utcnow())
-    client = uploads.client_hash(request.state.secret_key, client_ip(request))
-    async with request.state.db.reading() as session:
-        await uploads.check_rate(session, settings, client)
+    secret_key: str = request.state.secret_key
+    client = uploads.client_hash(secret_key, client_ip(request))
     limited = uploads.limit_body(request, settings.max_upload_bytes)
     try:
         form = await limited.form(max_files=1, max_fields=20, max_part_size=16 * 1024)
-    except MultiPartException as exc:
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette turns a multipart error into HTTPException(400) inside an app.
         raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
     try:
         values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
         fields = uploads.validate_fields(form, settings)
+        ident = uploads.identity(secret_key, client, fields.upload_key)
+        # A retry of an upload that was stored (the phone lost the answer): same photo.
+        if ident.source_id is not None:
+            async with request.state.db.reading() as session:
+                earlier = await uploads.find_upload(session, ident.source_id)
+            if earlier is not None:
+                return _uploaded(request, earlier, ident, lang, replayed=True)
+        # Checked after the key, so that retrying a stored upload is never refused.
+        async with request.state.db.reading() as session:
+            await uploads.check_rate(session, settings, client)
+            await uploads.check_pending(session, settings, client)
         upload_file = uploads.the_photo(form)
         tmp = await anyio.to_thread.run_sync(
-            uploads.spool_to_disk, upload_file.file, settings.data_path / "tmp"
+            uploads.spool_to_disk, upload_file.file, uploads.spool_dir(settings)
         )
     finally:
         await form.close()
@@ -82,32 +138,52 @@ async def _accept_upload(request: Request, settings: Settings, values: dict[str,
         processed = await process_image_async(
             tmp,
             store,
-            MediaLimits(max_bytes=settings.max_upload_bytes),
+            uploads.upload_limits(settings),
+            blur_faces=uploads.blur_faces_for(settings, fields),
             limiter=request.state.decode_limiter,
         )
     finally:
         await anyio.to_thread.run_sync(tmp.unlink)
-    photo, files, manage_token = uploads.build_photo(fields, processed, client)
+    photo, files = uploads.build_photo(fields, processed, client, ident)
     try:
         async with request.state.db.writing() as session:
             await service.submit(session, photo, files)
-    except BaseException:
+    except BaseException as exc:
         async with request.state.db.reading() as session:
             keep = await uploads.names_in_use(session, processed.names)
+            # Two attempts of one keyed upload raced: the other one stored it.
+            earlier = (
+                await uploads.find_upload(session, ident.source_id)
+                if isinstance(exc, IntegrityError) and ident.source_id is not None
+                else None
+            )
         store.delete(name for name in processed.names if name not in keep)
+        if earlier is not None:
+            return _uploaded(request, earlier, ident, lang, replayed=True)
         raise
-    manage_url = str(request.url_for("manage", token=manage_token))
+    return _uploaded(request, photo, ident, lang, replayed=False)
+
+
+def _uploaded(
+    request: Request, photo: Photo, ident: uploads.UploadIdentity, lang: str, *, replayed: bool
+) -> Response:
+    """201 for a new photo; 200 with the same answer when a retry finds it stored."""
+    manage_url = _with_lang(str(request.url_for("manage", token=ident.manage_token)), lang)
+    status = 200 if replayed else 201
     if wants_json(request):
         return JSONResponse(
-            {"id": photo.id, "status": photo.status, "manage_url": manage_url}, status_code=201
+            {"id": photo.id, "status": photo.status, "manage_url": manage_url},
+            status_code=status,
         )
-    return render(request, "uploaded.html", {"manage_url": manage_url}, status=201)
+    context = {"t": wording.PAGE[lang], "lang": lang, "manage_url": manage_url}
+    context["another_url"] = _with_lang(str(request.url_for("upload_page")), lang)
+    return render(request, "uploaded.html", context, status=status)
 
 
 async def _photo_by_manage_token(request: Request) -> Photo:
     token = request.path_params["token"]
     async with request.state.db.reading() as session:
-        photo = await session.scalar(
+        photo: Photo | None = await session.scalar(
             select(Photo).where(Photo.manage_token_hash == uploads.hash_manage_token(token))
         )
     if not isinstance(photo, Photo):
@@ -129,7 +205,8 @@ async def manage(request: Request) -> Response:
                 )
             request.state.hub.wake()
         return RedirectResponse(request.url, status_code=303)
-    return render(request, "manage.html", {"photo": photo})
+    lang = wording.page_lang(request)
+    return render(request, "manage.html", {"photo": photo, "t": wording.PAGE[lang], "lang": lang})
 
 
 async def media(request: Request) -> Response:

@@ -1,0 +1,61 @@
+"""The sweep that removes files no photo references."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.factories import upload
+from tests.web.conftest import serving, stored
+from wall import housekeeping, uploads
+from wall.config import Settings
+from wall.db import Database
+from wall.media import MediaStore
+
+HOUR_AND_A_BIT = 3700
+
+
+def aged(path: Path, data: bytes = b"x", seconds: float = HOUR_AND_A_BIT) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    return path
+
+
+async def test_sweep_removes_old_orphans_and_spools_and_keeps_the_rest(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert (await upload(client)).status_code == 201
+    media, spools = settings.media_path, uploads.spool_dir(settings)
+    referenced = sorted(p.name for p in media.iterdir())
+    for name in referenced:  # old, but a photo uses them
+        aged(media / name, (media / name).read_bytes())
+    old_orphan = aged(media / ("a" * 40 + ".jpg"))
+    new_orphan = aged(media / ("b" * 40 + ".webp"), seconds=60)
+    not_ours = aged(media / "notes.txt")
+    old_spool = aged(spools / "upload-abc123")
+    new_spool = aged(spools / "upload-def456", seconds=60)
+
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        removed = await housekeeping.sweep(db, MediaStore(media), spools)
+    finally:
+        await db.dispose()
+
+    assert removed == 2
+    assert not old_orphan.exists() and not old_spool.exists()
+    assert new_orphan.exists() and new_spool.exists() and not_ours.exists()
+    assert all((media / name).exists() for name in referenced)
+    assert (await stored(settings)).photos == 1
+
+
+async def test_the_app_sweeps_when_it_starts(settings: Settings) -> None:
+    orphan = aged(settings.media_path / ("c" * 40 + ".jpg"))
+    spool = aged(uploads.spool_dir(settings) / "upload-left-by-a-crash")
+    async with serving(settings) as client:
+        assert not orphan.exists() and not spool.exists()
+        assert (await client.get("/healthz")).status_code == 200

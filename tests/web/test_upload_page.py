@@ -1,0 +1,183 @@
+"""The upload page: French first, English on request, consent, the upload window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import httpx
+
+from tests.factories import jpeg_bytes, upload
+from tests.web.conftest import Stored, photo_row, serving, stored
+from wall.config import SETTINGS, Settings
+from wall.consent import CONSENT_VERSION
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "uploads.md"
+UPLOAD_SETTINGS = (
+    "WALL_MAX_UPLOAD_MB",
+    "WALL_UPLOAD_LIMIT_PER_HOUR",
+    "WALL_MAX_PENDING_PER_CLIENT",
+    "WALL_UPLOADS_OPEN_AT",
+    "WALL_UPLOADS_CLOSE_AT",
+    "WALL_BLUR_FACES",
+    "WALL_ORGANIZER",
+    "WALL_CONTACT_EMAIL",
+    "WALL_KEEP_UNTIL",
+)
+
+
+def checked(page: str, name: str, value: str) -> bool:
+    tag = re.search(rf'<input[^>]*name="{name}" value="{value}"[^>]*>', page)
+    assert tag is not None, (name, value)
+    return " checked" in tag.group(0)
+
+
+async def test_the_page_is_french_with_consent_unticked_and_a_clear_notice(
+    settings: Settings,
+) -> None:
+    custom = settings.replace(
+        organizer="Commission scolaire des Vagues", contact_email="vie-privee@vagues.test"
+    )
+    async with serving(custom) as client:
+        response = await client.get("/upload")
+    page = html.unescape(response.text)
+    assert response.status_code == 200
+    assert '<html lang="fr-CA">' in page
+    assert "Envoie ta photo verte" in page
+    assert "Pas de nom complet" in page
+    assert not checked(page, "consent", "yes")
+    assert not checked(page, "show_name", "yes")
+    assert not checked(page, "age_confirmation", "14_or_older")
+    assert not checked(page, "age_confirmation", "guardian_consent")
+    assert "J'ai moins de 14 ans, et mon parent ou tuteur a lu cette page" in page
+    for words in (
+        "Ce qui est montré",
+        "Où : sur le mur de la vague verte #perséVERT2024",
+        "effacées au plus tard le 16 mars 2024",
+        "vie-privee@vagues.test",
+        "Responsable : Commission scolaire des Vagues",
+    ):
+        assert words in page, words
+    assert 'type="email"' not in page and "courriel" not in page.lower()
+    key = re.search(r'name="upload_key" id="upload-key" value="([^"]*)"', page)
+    assert key is not None and re.fullmatch(r"[A-Za-z0-9_-]{16,64}", key.group(1))
+    assert 'name="website"' in page  # the honeypot, hidden by CSS
+    assert 'href="http://wall.test/upload?lang=en"' in page
+
+
+async def test_the_english_page_has_english_words_and_posts_in_english(
+    client: httpx.AsyncClient,
+) -> None:
+    page = html.unescape((await client.get("/upload?lang=en")).text)
+    assert '<html lang="en-CA">' in page
+    assert "Send your green photo" in page
+    assert "I am under 14, and my parent or guardian has read this page and agrees." in page
+    assert "Who is responsible:" in page
+    assert 'action="http://wall.test/upload?lang=en"' in page
+    assert "Envoie ta photo" not in page
+
+
+async def test_consent_version_time_and_age_are_stored_and_the_name_is_off_by_default(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    before = dt.datetime.now(dt.UTC)
+    response = await upload(client, display_name="Léa", age_confirmation="guardian_consent")
+    assert response.status_code == 201, response.text
+    photo = await photo_row(settings, response.json()["id"])
+    assert photo.consent_version == CONSENT_VERSION
+    assert photo.consent_at is not None and photo.consent_at >= before - dt.timedelta(seconds=1)
+    assert photo.age_confirmation == "guardian_consent"
+    assert photo.author_name == "Léa" and photo.show_name is False
+
+
+async def test_an_html_failure_shows_the_message_next_to_the_form_with_fields_kept(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    fields = {
+        "consent": "yes",
+        "age_confirmation": "guardian_consent",
+        "display_name": "Zoé",
+        "show_name": "yes",
+        "caption": "Vert forêt",
+        "region": "Estrie",
+        "school": "École du Parc",
+        "upload_key": "cle-de-test-0123456789",
+    }
+    response = await client.post(
+        "/upload", data=fields, files={"photo": ("photo.jpg", b"pas une image", "image/jpeg")}
+    )
+    assert response.status_code == 415
+    page = html.unescape(response.text)
+    assert 'role="alert" id="upload-error">Ce fichier n\'est pas une image' in page
+    assert 'value="Zoé"' in page and ">Vert forêt</textarea>" in page
+    assert "<option selected>Estrie</option>" in page and 'value="École du Parc"' in page
+    assert checked(page, "consent", "yes") and checked(page, "show_name", "yes")
+    assert checked(page, "age_confirmation", "guardian_consent")
+    assert 'value="cle-de-test-0123456789"' in page
+    assert (await stored(settings)).photos == 0
+
+    english = await client.post(
+        "/upload?lang=en", data=fields, files={"photo": ("a.jpg", b"", "image/jpeg")}
+    )
+    assert english.status_code == 422
+    assert "The file is empty. Choose a photo to send." in english.text
+
+
+async def test_json_errors_carry_the_french_message_and_an_english_one(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await upload(client, consent="no")
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "consent_required",
+        "message": "Coche la case pour accepter que ta photo soit affichée sur le mur.",
+        "message_en": "Tick the box to agree that your photo is shown on the wall.",
+    }
+
+
+async def test_before_the_window_the_page_says_when_and_posts_answer_403(
+    settings: Settings,
+) -> None:
+    opens = dt.datetime(2031, 2, 15, 13, 0, tzinfo=dt.UTC)  # 08:00 in Québec
+    async with serving(settings.replace(uploads_open_at=opens)) as client:
+        page = (await client.get("/upload")).text
+        assert "Le dépôt de photos ouvre le 2031-02-15 à 08:00 (heure du Québec)." in page
+        assert 'id="upload-form"' not in page
+        english = (await client.get("/upload?lang=en")).text
+        assert "Uploads open on 2031-02-15 at 08:00 (Québec time)." in english
+        response = await upload(client, jpeg_bytes())
+        assert response.status_code == 403
+        assert response.json()["error"] == "uploads_not_open"
+        html = await client.post("/upload", data={"consent": "yes"})
+        assert html.status_code == 403 and "ouvre le 2031-02-15" in html.text
+    assert await stored(settings) == Stored(0, 0, [])
+
+
+async def test_after_the_window_posts_answer_403_uploads_closed(settings: Settings) -> None:
+    closes = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    opens = closes - dt.timedelta(days=1)
+    async with serving(settings.replace(uploads_open_at=opens, uploads_close_at=closes)) as client:
+        assert "est fermé" in (await client.get("/upload")).text
+        response = await upload(client)
+        assert (response.status_code, response.json()["error"]) == (403, "uploads_closed")
+    assert (await stored(settings)).photos == 0
+
+
+async def test_inside_the_window_uploads_are_accepted(settings: Settings) -> None:
+    now = dt.datetime.now(dt.UTC)
+    window = settings.replace(
+        uploads_open_at=now - dt.timedelta(hours=1), uploads_close_at=now + dt.timedelta(hours=1)
+    )
+    async with serving(window) as client:
+        assert (await upload(client)).status_code == 201
+
+
+def test_every_upload_setting_is_documented() -> None:
+    known = {setting.env for setting in SETTINGS}
+    text = DOCS.read_text()
+    for env in UPLOAD_SETTINGS:
+        assert env in known
+        assert f"`{env}`" in text, env
+    assert CONSENT_VERSION in text

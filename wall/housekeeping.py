@@ -1,0 +1,111 @@
+"""Housekeeping: delete stored files no photo references, and stale upload spools.
+
+Files are written before their database row is committed, so a crash in
+between leaves files without a row. ``sweep`` removes them once they are old
+enough that no upload in progress can still be about to reference them. The
+app sweeps when it starts (so on every ``wall serve``) and then periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+
+import anyio.to_thread
+from sqlalchemy import select
+
+from wall.db import Database
+from wall.media import MediaStore
+from wall.models import MediaFile
+from wall.uploads import SPOOL_PREFIX
+
+# Far longer than any upload takes between writing its files and committing.
+ORPHAN_AGE_SECONDS = 3600.0
+SWEEP_EVERY_SECONDS = 3600.0
+
+log = logging.getLogger(__name__)
+
+
+async def sweep(
+    db: Database, store: MediaStore, spool_dir: Path, older_than: float = ORPHAN_AGE_SECONDS
+) -> int:
+    """Delete orphan media files and upload spools older than ``older_than`` seconds."""
+    async with db.reading() as session:
+        known = set((await session.scalars(select(MediaFile.name))).all())
+    removed = await anyio.to_thread.run_sync(store.sweep_orphans, known, older_than)
+    removed += await anyio.to_thread.run_sync(sweep_spools, spool_dir, older_than)
+    return removed
+
+
+def sweep_spools(spool_dir: Path, older_than: float) -> int:
+    """Temporary copies of uploads left by a process that died mid-upload."""
+    if not spool_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    with os.scandir(spool_dir) as entries:
+        for entry in entries:
+            if not entry.name.startswith(SPOOL_PREFIX):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_mtime > cutoff:
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
+
+
+class Sweeper:
+    """Runs ``sweep`` at start, then every ``every`` seconds until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: MediaStore,
+        spool_dir: Path,
+        every: float = SWEEP_EVERY_SECONDS,
+    ) -> None:
+        self.db, self.store, self.spool_dir, self.every = db, store, spool_dir, every
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._sweep_once()
+        self._task = asyncio.create_task(self._run(), name="media-sweeper")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.every):
+                    await self._stopping.wait()
+            if not self._stopping.is_set():
+                await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
+        try:
+            removed = await sweep(self.db, self.store, self.spool_dir)
+        except Exception:
+            # A database hiccup must not stop the site; the next round retries.
+            log.exception("media sweep failed")
+            return
+        if removed:
+            log.info("media sweep removed %d orphan files", removed)
