@@ -73,6 +73,15 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     items = tuple(part.strip() for part in raw.split(",") if part.strip())
     if not items:
@@ -232,6 +241,20 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_datetime,
         "when uploads close (ISO-8601 with offset; default: never)",
     ),
+    Setting(
+        "WALL_MAX_PINNED",
+        "max_pinned",
+        "3",
+        _int_at_least(0),
+        "most photos pinned (featured) on the wall at once",
+    ),
+    Setting(
+        "WALL_REQUIRE_ADMIN_TOTP",
+        "require_admin_totp",
+        "false",
+        _bool,
+        "admins must enrol a TOTP second factor before using the moderation tools",
+    ),
 )
 
 
@@ -256,6 +279,8 @@ class Settings:
     event_poll_seconds: float = 0.5
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
+    max_pinned: int = 3
+    require_admin_totp: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
