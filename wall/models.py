@@ -104,6 +104,8 @@ class Photo(Base):
     age_confirmation: Mapped[str | None] = mapped_column(String(32))
     client_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Caption, alt and author folded (case, accents) for the moderators' search.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
 
 class MediaFile(Base):

@@ -120,6 +120,10 @@ def upgrade() -> None:
             "ix_removal_requests_resolved_created", ["resolved_at", "created_at"], unique=False
         )
 
+    with op.batch_alter_table("photos", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=True))
+    _fill_search_text()
+
     with op.batch_alter_table("moderators", schema=None) as batch_op:
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch_op.add_column(
@@ -128,7 +132,41 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
 
 
+def _fill_search_text() -> None:
+    from wall.moderation.rules import search_text
+
+    photos = sa.table(
+        "photos",
+        sa.column("id", sa.String),
+        sa.column("caption", sa.Text),
+        sa.column("alt", sa.Text),
+        sa.column("author_name", sa.String),
+        sa.column("author_handle", sa.String),
+        sa.column("search_text", sa.Text),
+    )
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.select(
+            photos.c.id,
+            photos.c.caption,
+            photos.c.alt,
+            photos.c.author_name,
+            photos.c.author_handle,
+        )
+    ).all()
+    for row in rows:
+        bind.execute(
+            photos.update()
+            .where(photos.c.id == row.id)
+            .values(
+                search_text=search_text(row.caption, row.alt, row.author_name, row.author_handle)
+            )
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("photos", schema=None) as batch_op:
+        batch_op.drop_column("search_text")
     with op.batch_alter_table("moderators", schema=None) as batch_op:
         batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled")

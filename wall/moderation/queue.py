@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall.errors import BadRequest
 from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
 from wall.moderation import audit, options
+from wall.moderation.rules import fold
 from wall.moderation.states import Status
 from wall.photos import decode_cursor, encode_cursor, iso
 
@@ -47,15 +48,7 @@ class Filters:
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if self.q:
-            pattern = f"%{self.q.lower()}%"
-            found.append(
-                or_(
-                    *(
-                        func.lower(column).like(pattern)
-                        for column in (Photo.caption, Photo.author_name, Photo.author_handle)
-                    )
-                )
-            )
+            found.append(Photo.search_text.contains(fold(self.q), autoescape=True))
         if self.source:
             found.append(Photo.source == self.source)
         if self.region:

@@ -20,6 +20,7 @@ from wall.photos import iso
 MAX_REF, MAX_REASON, MAX_CONTACT = 500, 2000, 254
 PER_CLIENT_PER_HOUR = 10
 RESOLUTIONS = ("removed", "dismissed")
+PHOTO_ID_LENGTH = 22
 _TOKEN = re.compile(r"[A-Za-z0-9_.-]{16,80}")
 
 
@@ -29,7 +30,11 @@ def client_hash(secret_key: str, client: str) -> str:
 
 async def find_photo(session: AsyncSession, reference: str) -> str | None:
     """The photo a pasted link points at: its id or one of its media file names."""
-    tokens = list(dict.fromkeys(_TOKEN.findall(reference)))[:20]
+    tokens: list[str] = []
+    for token in _TOKEN.findall(reference)[:10]:
+        # A photo id is 22 characters; a link may glue it to a prefix (#photo-<id>).
+        tokens += [token, token[-PHOTO_ID_LENGTH:]]
+    tokens = list(dict.fromkeys(tokens))
     if not tokens:
         return None
     by_id = await session.scalar(select(Photo.id).where(Photo.id.in_(tokens)).limit(1))

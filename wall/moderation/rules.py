@@ -50,6 +50,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def search_text(*parts: str | None) -> str:
+    """What the moderators' search looks in: the parts, folded, one line."""
+    return fold(" ".join(part for part in parts if part))
+
+
 def fold_account(handle: str) -> str:
     return fold(handle.strip().lstrip("@"))
 

@@ -47,6 +47,9 @@ async def submit(session: AsyncSession, photo: Photo, media_files: Iterable[Medi
     """Store a new photo as pending with its files, then run the automatic rules."""
     photo.status = Status.PENDING.value
     photo.submitted_at = photo.submitted_at or utcnow()
+    photo.search_text = rules.search_text(
+        photo.caption, photo.alt, photo.author_name, photo.author_handle
+    )
     session.add(photo)
     await session.flush()
     session.add_all(media_files)
