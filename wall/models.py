@@ -182,7 +182,8 @@ class Decision(Base):
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the peak-day view (decisions of the last minutes).
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AuditEntry(Base):

@@ -122,6 +122,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table("photos", schema=None) as batch_op:
         batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=True))
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decisions_created_at"), ["created_at"], unique=False)
     _fill_search_text()
 
     with op.batch_alter_table("moderators", schema=None) as batch_op:
@@ -165,6 +167,8 @@ def _fill_search_text() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decisions_created_at"))
     with op.batch_alter_table("photos", schema=None) as batch_op:
         batch_op.drop_column("search_text")
     with op.batch_alter_table("moderators", schema=None) as batch_op:
