@@ -8,6 +8,7 @@ import getpass
 import secrets
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -146,7 +147,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         email, password = created
         shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
         print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
-    common = {
+    common: dict[str, Any] = {
         "host": host,
         "port": port,
         "timeout_graceful_shutdown": 5,
