@@ -143,3 +143,23 @@ async def test_required_admin_totp_blocks_until_enrolled(
     async with database(settings) as db, db.reading() as session:
         enabled = await session.scalar(select(Moderator.totp_enabled))
     assert enabled is True
+
+
+async def test_the_login_page_speaks_french_then_english(client: httpx.AsyncClient) -> None:
+    french = await client.get("/login")
+    assert "Connexion à la modération" in french.text and 'hreflang="en"' in french.text
+    english = await client.get("/login?lang=en")
+    assert "Moderation sign-in" in english.text and '/login?lang=en"' in english.text
+
+
+async def test_the_form_sign_in_takes_the_totp_code_too(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    secret = await _enrol(client, await sign_in(client, settings))
+    client.cookies.clear()
+    form = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    missing = await client.post("/login", data=form)
+    assert missing.status_code == 401 and "code" in missing.text
+    code = totp.code_at(secret, time.time() + 30)
+    signed = await client.post("/login", data={**form, "totp": code})
+    assert signed.status_code == 303
