@@ -105,15 +105,20 @@ async def open_session(
 async def resolve_session(session: AsyncSession, token: str) -> SignedIn | None:
     """The signed-in moderator for a cookie token, if the session is still alive."""
     row = await session.get(ModeratorSession, _token_id(token))
-    if row is None:
-        return None
-    now = utcnow()
-    if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+    if row is None or not await session_alive(session, row):
         return None
     moderator = await session.get(Moderator, row.moderator_id)
-    if moderator is None or moderator.disabled:
-        return None
+    assert moderator is not None
     return SignedIn(moderator, row)
+
+
+async def session_alive(session: AsyncSession, row: ModeratorSession) -> bool:
+    """Neither expired (idle or absolute) nor belonging to a disabled account."""
+    now = utcnow()
+    if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+        return False
+    moderator = await session.get(Moderator, row.moderator_id)
+    return moderator is not None and not moderator.disabled
 
 
 async def touch_session(session: AsyncSession, session_id: str) -> None:

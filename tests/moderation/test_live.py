@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.factories import decide, sign_in, upload
 from tests.live import LiveServer
@@ -58,3 +59,22 @@ async def test_the_moderators_stream_shows_new_photos_and_claims(
             event = await stream.next_event()
             assert event.event == "queue.decided"
             assert event.data["status"] == "rejected"
+
+
+async def test_logging_out_everywhere_ends_the_open_stream(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=live_server.url) as visitor,
+        httpx.AsyncClient(base_url=live_server.url, timeout=httpx.Timeout(10, read=30)) as mod,
+    ):
+        csrf = await sign_in(mod, settings, role="moderator")
+        async with mod.stream("GET", "/api/moderation/events") as response:
+            stream = SSEReader(response)
+            await upload(visitor)
+            assert (await stream.next_event()).event == "queue.submitted"
+            ended = await mod.post("/api/auth/logout-all", headers={"X-CSRF-Token": csrf})
+            assert ended.status_code == 200
+            await upload(visitor)  # the next event finds the session gone
+            with pytest.raises(EOFError):
+                await stream.next_event()

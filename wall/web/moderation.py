@@ -6,16 +6,17 @@ app mounts the whole moderation side from here.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from wall import events, photos
+from wall import auth, events, photos
 from wall.config import Settings
 from wall.errors import BadRequest, InvalidField, WallError
-from wall.models import Photo
+from wall.models import ModeratorSession, Photo
 from wall.moderation import claims, queue, service
 from wall.moderation.states import BULK_ACTIONS, Action, Status
 from wall.web import admin, moderation_auth, removal
@@ -203,9 +204,25 @@ async def release(request: Request) -> Response:
     return JSONResponse({"released": True})
 
 
+async def _while_signed_in(
+    request: Request, session_id: str, body: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """Pass the stream on while its session lives: a logout or a disabled account ends it."""
+    try:
+        async for chunk in body:
+            async with request.state.db.reading() as session:
+                row = await session.get(ModeratorSession, session_id)
+                alive = row is not None and await auth.session_alive(session, row)
+            if not alive:
+                return
+            yield chunk
+    finally:
+        await body.aclose()  # type: ignore[attr-defined]
+
+
 async def queue_events(request: Request) -> Response:
     """The moderators' live stream: new pending photos, decisions, claims, requests."""
-    await require_moderator(request)
+    who = await require_moderator(request)
     raw = request.headers.get("last-event-id") or request.query_params.get("after")
     try:
         after_id = int(raw) if raw else None
@@ -217,7 +234,11 @@ async def queue_events(request: Request) -> Response:
         request.state.settings.heartbeat_seconds,
         QUEUE_EVENT_TYPES,
     )
-    return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(
+        _while_signed_in(request, who.session.id, body),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
 
 
 async def stats(request: Request) -> Response:
