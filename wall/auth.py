@@ -1,4 +1,4 @@
-"""Moderator passwords, server-side sessions, CSRF tokens and sign-in throttling."""
+"""Moderator passwords, second factor, server-side sessions, CSRF tokens and throttling."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wall import totp
 from wall.errors import TooManyRequests
-from wall.models import Moderator, ModeratorSession, utcnow
+from wall.models import LoginFailure, Moderator, ModeratorSession, utcnow
 
 COOKIE_NAME = "wall_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -106,15 +105,20 @@ async def open_session(
 async def resolve_session(session: AsyncSession, token: str) -> SignedIn | None:
     """The signed-in moderator for a cookie token, if the session is still alive."""
     row = await session.get(ModeratorSession, _token_id(token))
-    if row is None:
-        return None
-    now = utcnow()
-    if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+    if row is None or not await session_alive(session, row):
         return None
     moderator = await session.get(Moderator, row.moderator_id)
-    if moderator is None or moderator.disabled:
-        return None
+    assert moderator is not None
     return SignedIn(moderator, row)
+
+
+async def session_alive(session: AsyncSession, row: ModeratorSession) -> bool:
+    """Neither expired (idle or absolute) nor belonging to a disabled account."""
+    now = utcnow()
+    if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+        return False
+    moderator = await session.get(Moderator, row.moderator_id)
+    return moderator is not None and not moderator.disabled
 
 
 async def touch_session(session: AsyncSession, session_id: str) -> None:
@@ -125,6 +129,25 @@ async def touch_session(session: AsyncSession, session_id: str) -> None:
 
 async def close_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(ModeratorSession).where(ModeratorSession.id == _token_id(token)))
+
+
+async def close_all_sessions(session: AsyncSession, moderator_id: int) -> int:
+    """End every session of a moderator (logout everywhere); returns how many."""
+    result = await session.execute(
+        delete(ModeratorSession).where(ModeratorSession.moderator_id == moderator_id)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def check_totp(moderator: Moderator, code: str) -> bool:
+    """True when ``code`` is a fresh code of the moderator's enrolled secret (it is then used)."""
+    if not moderator.totp_secret:
+        return False
+    step = totp.matching_step(moderator.totp_secret, code, after_step=moderator.totp_last_step)
+    if step is None:
+        return False
+    moderator.totp_last_step = step
+    return True
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
@@ -151,35 +174,55 @@ async def upsert_moderator(
 
 
 class LoginThrottle:
-    """Failed sign-ins per email and per client in a sliding window (in memory)."""
+    """Failed sign-ins per email and per client in a sliding window.
 
-    def __init__(self, max_failures: int = 5, window_seconds: float = 900) -> None:
+    Failures are rows in ``login_failures``, so every worker shares the count.
+    Unknown emails are counted like known ones: the answers never tell which
+    accounts exist. A client gets more room than an account (a school's
+    moderators may share one address).
+    """
+
+    def __init__(
+        self, max_failures: int = 5, window_seconds: float = 900, max_client_failures: int = 20
+    ) -> None:
         self.max_failures = max_failures
-        self.window = window_seconds
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.max_client_failures = max_client_failures
+        self.window = dt.timedelta(seconds=window_seconds)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        stamps = self._failures[key]
-        while stamps and now - stamps[0] > self.window:
-            stamps.popleft()
-        return stamps
+    @staticmethod
+    def _keys(email: str, client: str) -> tuple[str, str]:
+        return f"email:{email.strip().lower()[:250]}", f"client:{client}"
 
-    def check(self, email: str, client: str) -> None:
+    async def check(self, session: AsyncSession, email: str, client: str) -> None:
         """Raise ``TooManyRequests`` while either key is over its budget."""
-        now = time.monotonic()
-        for key in (f"email:{email.strip().lower()}", f"client:{client}"):
-            stamps = self._recent(key, now)
-            if len(stamps) >= self.max_failures:
+        now = utcnow()
+        since = now - self.window
+        for key, budget in zip(
+            self._keys(email, client), (self.max_failures, self.max_client_failures), strict=True
+        ):
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(LoginFailure.created_at)).where(
+                        LoginFailure.key == key, LoginFailure.created_at > since
+                    )
+                )
+            ).one()
+            if count >= budget and oldest is not None:
+                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC)
                 raise TooManyRequests(
                     "Trop de tentatives de connexion. Réessaie dans quelques minutes.",
                     code="login_throttled",
-                    retry_after=int(self.window - (now - stamps[0])) + 1,
+                    retry_after=int((oldest + self.window - now).total_seconds()) + 1,
                 )
 
-    def failed(self, email: str, client: str) -> None:
-        now = time.monotonic()
-        for key in (f"email:{email.strip().lower()}", f"client:{client}"):
-            self._recent(key, now).append(now)
+    async def failed(self, session: AsyncSession, email: str, client: str) -> None:
+        now = utcnow()
+        await session.execute(
+            delete(LoginFailure).where(LoginFailure.created_at < now - self.window)
+        )
+        session.add_all(LoginFailure(key=key, created_at=now) for key in self._keys(email, client))
+        await session.flush()
 
-    def succeeded(self, email: str) -> None:
-        self._failures.pop(f"email:{email.strip().lower()}", None)
+    async def succeeded(self, session: AsyncSession, email: str) -> None:
+        key = self._keys(email, "")[0]
+        await session.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -15,6 +15,7 @@ from wall import auth, migrations
 from wall.config import ConfigError, Settings
 from wall.db import Database
 from wall.models import Moderator
+from wall.moderation import audit
 
 
 class CommandError(Exception):
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    moderator_commands.add_parser("list", help="list moderators, their role and state")
+    disable = moderator_commands.add_parser(
+        "disable", help="disable a moderator and end their sessions"
+    )
+    disable.add_argument("email")
     return parser
 
 
@@ -80,7 +86,49 @@ async def _add_moderator(settings: Settings, email: str, password: str, role: st
     db = Database(settings.database_url, null_pool=True)
     try:
         async with db.writing() as session:
-            await auth.upsert_moderator(session, email, password, role)
+            moderator = await auth.upsert_moderator(session, email, password, role)
+            await audit.record(
+                session,
+                "moderator.added",
+                actor_label="cli",
+                target=moderator.email,
+                details={"role": role},
+            )
+    finally:
+        await db.dispose()
+
+
+async def _list_moderators(settings: Settings) -> list[str]:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            rows = (await session.scalars(select(Moderator).order_by(Moderator.email))).all()
+    finally:
+        await db.dispose()
+    return [
+        f"{m.email}\t{m.role}\t{'disabled' if m.disabled else 'active'}"
+        f"\t{'totp' if m.totp_enabled else 'no-totp'}"
+        for m in rows
+    ]
+
+
+async def _disable_moderator(settings: Settings, email: str) -> None:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            address = email.strip().lower()
+            moderator = await session.scalar(select(Moderator).where(Moderator.email == address))
+            if moderator is None:
+                raise CommandError(f"no moderator {address}")
+            moderator.disabled = True
+            ended = await auth.close_all_sessions(session, moderator.id)
+            await audit.record(
+                session,
+                "moderator.disabled",
+                actor_label="cli",
+                target=address,
+                details={"sessions": ended},
+            )
     finally:
         await db.dispose()
 
@@ -147,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             asyncio.run(_add_moderator(settings, args.email, password, args.role))
             print(f"moderator {args.email.strip().lower()} ({args.role}) saved")
+        elif args.command == "moderator" and args.moderator_command == "list":
+            _migrate(settings)
+            for line in asyncio.run(_list_moderators(settings)):
+                print(line)
+        elif args.command == "moderator" and args.moderator_command == "disable":
+            _migrate(settings)
+            asyncio.run(_disable_moderator(settings, args.email))
+            print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
     except ConfigError as exc:
         print(f"wall: configuration error: {exc}", file=sys.stderr)
         return 2

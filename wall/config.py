@@ -76,6 +76,15 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     items = tuple(part.strip() for part in raw.split(",") if part.strip())
     if not items:
@@ -286,6 +295,20 @@ SETTINGS: tuple[Setting, ...] = (
         "the date by which the organizer deletes the photos, shown on the upload page "
         "(default: 30 days after WALL_EVENT_DATE)",
     ),
+    Setting(
+        "WALL_MAX_PINNED",
+        "max_pinned",
+        "3",
+        _int_at_least(0),
+        "most photos pinned (featured) on the wall at once",
+    ),
+    Setting(
+        "WALL_REQUIRE_ADMIN_TOTP",
+        "require_admin_totp",
+        "false",
+        _bool,
+        "admins must enrol a TOTP second factor before using the moderation tools",
+    ),
 )
 
 
@@ -315,6 +338,8 @@ class Settings:
     organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
     contact_email: str | None = None
     keep_until: dt.date | None = None
+    max_pinned: int = 3
+    require_admin_totp: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -103,6 +104,8 @@ class Photo(Base):
     age_confirmation: Mapped[str | None] = mapped_column(String(32))
     client_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Caption, alt and author folded (case, accents) for the moderators' search.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
 
 class MediaFile(Base):
@@ -128,6 +131,11 @@ class Moderator(Base):
     role: Mapped[str] = mapped_column(String(16))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # RFC 6238 second factor: the base32 secret, set at enrolment, enabled once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last time step accepted, so a code cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ModeratorSession(Base):
@@ -174,4 +182,81 @@ class Decision(Base):
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Indexed for the peak-day view (decisions of the last minutes).
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Append-only audit log: who did what, when, from where and why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_created", "action", "created_at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Not foreign keys: the log outlives moderators and photos.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(254))  # an email, "rule:<name>" or "system"
+    action: Mapped[str] = mapped_column(String(48))
+    photo_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(254))
+    client: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Claim(Base):
+    """A photo open in one moderator's view; others see who holds it until it expires."""
+
+    __tablename__ = "claims"
+
+    photo_id: Mapped[str] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
+    )
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("moderators.id", ondelete="CASCADE"), index=True
+    )
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ModerationOption(Base):
+    """Settings admins change at run time (rules, intake pause): one JSON value per key."""
+
+    __tablename__ = "moderation_options"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account and per client (shared by all workers)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_created", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemovalRequest(Base):
+    """A public request to take a photo down; moderators see open ones first."""
+
+    __tablename__ = "removal_requests"
+    __table_args__ = (Index("ix_removal_requests_resolved_created", "resolved_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    photo_ref: Mapped[str] = mapped_column(Text)  # the link as given
+    photo_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(254))
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL")
+    )
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)

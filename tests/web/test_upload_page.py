@@ -181,3 +181,15 @@ def test_every_upload_setting_is_documented() -> None:
         assert env in known
         assert f"`{env}`" in text, env
     assert CONSENT_VERSION in text
+
+
+async def test_the_upload_page_links_to_the_removal_request_form(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/upload")
+    assert 'href="http://wall.test/removal-request"' in page.text
+    assert "Demander le retrait d'une photo" in page.text
+    english = await client.get("/upload?lang=en")
+    assert "Ask for a photo's removal" in english.text
+    form = await client.get("/removal-request")
+    assert form.status_code == 200

@@ -1,12 +1,15 @@
 """The moderation state machine, as data.
 
 ``TRANSITIONS`` maps ``(status, action)`` to what happens: the new status,
-the public event it emits (if any) and what it does to ``pinned``. A pair
-that is not in the table is a forbidden transition (``409``).
+the public event it emits (if any), what it does to ``pinned`` and the role
+the actor needs. A pair that is not in the table is a forbidden transition
+(``409``). ``UNDO`` says which decisions a moderator may take back within
+``UNDO_WINDOW``, and how.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,6 +27,8 @@ class Action(StrEnum):
     REMOVE = "remove"
     PIN = "pin"
     UNPIN = "unpin"
+    # An admin puts a removed photo back in the queue.
+    RESTORE = "restore"
     # The uploader deletes their own photo through its private manage link.
     WITHDRAW = "withdraw"
 
@@ -33,6 +38,7 @@ class Transition:
     to: Status
     event: str | None
     pinned: bool | None = None  # the new value, or None to keep it
+    role: str | None = None  # the role the actor needs; None: any moderator or rule
 
 
 S, A = Status, Action
@@ -48,6 +54,33 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.APPROVED, A.WITHDRAW): Transition(S.REMOVED, "photo.removed", pinned=False),
     (S.APPROVED, A.PIN): Transition(S.APPROVED, "photo.updated", pinned=True),
     (S.APPROVED, A.UNPIN): Transition(S.APPROVED, "photo.updated", pinned=False),
+    (S.REMOVED, A.RESTORE): Transition(S.PENDING, None, role="admin"),
+}
+
+# Actions a person takes on the queue (the uploader's withdraw is not one).
+MODERATOR_ACTIONS = tuple(a for a in Action if a is not Action.WITHDRAW)
+# Actions offered on a selection of photos at once.
+BULK_ACTIONS = frozenset({Action.APPROVE, Action.REJECT})
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to take back a decision: back to its ``from_status``, emitting ``event``."""
+
+    event: str | None
+    pinned: bool | None = None
+
+
+# A moderator may take back their own last decision within UNDO_WINDOW, when
+# nothing else happened to the photo since. Takedowns and restores are
+# deliberate and are not undone this way.
+UNDO_ACTION = "undo"
+UNDO_WINDOW = dt.timedelta(seconds=30)
+UNDO: dict[Action, Undo] = {
+    A.APPROVE: Undo("photo.removed", pinned=False),  # screens drop it again
+    A.REJECT: Undo(None),
+    A.PIN: Undo("photo.updated", pinned=False),
+    A.UNPIN: Undo("photo.updated", pinned=True),
 }
 
 # Statuses whose media and data may be shown to the public.

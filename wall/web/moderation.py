@@ -1,109 +1,55 @@
-"""The moderators' side: sign-in, the queue API and page, decisions."""
+"""The moderators' queue: the page, listing, decisions, undo, claims, live events, stats.
+
+``routes`` also gathers the sign-in, admin and removal-request routes, so the
+app mounts the whole moderation side from here.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from wall import auth, photos
-from wall.errors import BadRequest, InvalidField, TooManyRequests, Unauthorized
-from wall.moderation import service
-from wall.moderation.states import Action, Status
+from wall import auth, events, photos
+from wall.config import Settings
+from wall.errors import BadRequest, InvalidField, WallError
+from wall.models import ModeratorSession, Photo
+from wall.moderation import claims, queue, service
+from wall.moderation.states import BULK_ACTIONS, Action, Status
+from wall.web import admin, moderation_auth, removal
+from wall.web.api import SSE_HEADERS
 from wall.web.responses import render
-from wall.web.session import client_ip, require_moderator, signed_in
+from wall.web.session import client_ip, read_json, require_moderator, signed_in
 
-MAX_JSON = 16 * 1024
+# The moderators' own live stream; the public wall never sees these types.
+QUEUE_EVENT_TYPES = frozenset(
+    {
+        "queue.submitted",
+        "queue.decided",
+        "queue.claimed",
+        "queue.released",
+        "queue.removal_requested",
+        "queue.intake",
+    }
+)
+MAX_BULK = 100
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_JSON:
-        raise BadRequest("Le corps de la requête est trop long.", code="body_too_large")
-    try:
-        data = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("Le corps doit être du JSON valide.", code="malformed_json") from None
-    if not isinstance(data, dict):
-        raise BadRequest("Le corps doit être un objet JSON.", code="malformed_json")
+def mod_photo(photo: Photo, holder: claims.Holder | None) -> dict[str, Any]:
+    data = photos.mod_photo_json(photo)
+    data["claimed_by"] = holder.email if holder else None
+    data["claim_expires_at"] = photos.iso(holder.expires_at) if holder else None
     return data
-
-
-def _set_cookie(request: Request, response: Response, token: str) -> None:
-    cookies: auth.SessionCookies = request.state.cookies
-    response.set_cookie(
-        auth.COOKIE_NAME,
-        cookies.dump(token),
-        max_age=int(auth.ABSOLUTE_TIMEOUT.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-
-
-async def _sign_in(request: Request, email: str, password: str) -> tuple[str, Any, str]:
-    throttle: auth.LoginThrottle = request.state.login_throttle
-    client = client_ip(request)
-    throttle.check(email, client)
-    async with request.state.db.writing() as session:
-        moderator = await auth.authenticate(session, email, password)
-        if moderator is None:
-            throttle.failed(email, client)
-            raise Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
-        throttle.succeeded(email)
-        token, row = await auth.open_session(session, moderator, client)
-        return token, row.csrf_token, moderator.role
-
-
-async def api_login(request: Request) -> Response:
-    data = await read_json(request)
-    email, password = data.get("email"), data.get("password")
-    if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
-        raise InvalidField("Donne un courriel et un mot de passe.", code="credentials_required")
-    token, csrf, role = await _sign_in(request, email, password)
-    response = JSONResponse({"csrf_token": csrf, "role": role})
-    _set_cookie(request, response, token)
-    return response
-
-
-async def api_logout(request: Request) -> Response:
-    await require_moderator(request)
-    cookies: auth.SessionCookies = request.state.cookies
-    token = cookies.load(request.cookies.get(auth.COOKIE_NAME, ""))
-    if token is not None:
-        async with request.state.db.writing() as session:
-            await auth.close_session(session, token)
-    response = JSONResponse({"status": "signed_out"})
-    response.delete_cookie(auth.COOKIE_NAME, path="/")
-    return response
-
-
-async def login_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, "login.html", {"error": None, "email": ""})
-    form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
-    email, password = str(form.get("email") or ""), str(form.get("password") or "")
-    try:
-        token, _csrf, _role = await _sign_in(request, email, password)
-    except (Unauthorized, TooManyRequests) as exc:
-        response = render(
-            request, "login.html", {"error": exc.message, "email": email}, status=exc.status
-        )
-        response.headers.update(exc.headers)
-        return response
-    response = RedirectResponse(request.url_for("moderation_page"), status_code=303)
-    _set_cookie(request, response, token)
-    return response
 
 
 async def moderation_page(request: Request) -> Response:
     who = await signed_in(request)
     if who is None:
         return RedirectResponse(request.url_for("login"), status_code=303)
+    settings: Settings = request.state.settings
     return render(
         request,
         "moderation.html",
@@ -111,6 +57,8 @@ async def moderation_page(request: Request) -> Response:
             "csrf_token": who.session.csrf_token,
             "email": who.moderator.email,
             "role": who.moderator.role,
+            "regions": settings.regions,
+            "max_pinned": settings.max_pinned,
         },
     )
 
@@ -124,51 +72,223 @@ def _status_param(raw: str | None) -> Status:
 
 async def list_photos(request: Request) -> Response:
     await require_moderator(request)
-    status = _status_param(request.query_params.get("status"))
-    limit = photos.parse_limit(request.query_params.get("limit"))
+    params = request.query_params
+    status = _status_param(params.get("status"))
+    limit = photos.parse_limit(params.get("limit"))
+    filters = queue.Filters.from_params(params)
     async with request.state.db.reading() as session:
-        rows, next_cursor = await photos.page_by_status(
-            session, status, limit, request.query_params.get("before")
+        paused_at = await queue.paused_since(session)
+        rows, next_cursor = await queue.page(
+            session, status, limit, params.get("before"), filters, paused_at
         )
-        total = await photos.count_by_status(session, status)
+        total = await queue.count(session, status, filters, paused_at)
+        held = await claims.holders(session, [p.id for p in rows])
     return JSONResponse(
-        {"photos": [photos.mod_photo_json(p) for p in rows], "next": next_cursor, "count": total}
+        {
+            "photos": [mod_photo(p, held.get(p.id)) for p in rows],
+            "next": next_cursor,
+            "count": total,
+            "intake_paused_since": photos.iso(paused_at),
+        }
     )
+
+
+def _reason(data: dict[str, Any]) -> str | None:
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidField("La raison doit être du texte.", code="invalid_reason")
+    return reason or None
+
+
+def _moderator_action(raw: object) -> Action:
+    action = service.parse_action(raw)
+    if action is Action.WITHDRAW:
+        raise InvalidField(
+            "Action réservée à la personne qui a envoyé la photo.", code="invalid_action"
+        )
+    return action
 
 
 async def decision(request: Request) -> Response:
     who = await require_moderator(request)
     data = await read_json(request)
-    action = service.parse_action(data.get("action"))
-    if action is Action.WITHDRAW:
-        raise InvalidField(
-            "Action réservée à la personne qui a envoyé la photo.", code="invalid_action"
-        )
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise InvalidField("La raison doit être du texte.", code="invalid_reason")
+    action = _moderator_action(data.get("action"))
+    reason = _reason(data)
+    settings: Settings = request.state.settings
     async with request.state.db.writing() as session:
         photo = await service.decide(
             session,
             request.path_params["photo_id"],
             action,
             moderator=who.moderator,
-            reason=reason or None,
+            reason=reason,
+            client=client_ip(request),
+            max_pinned=settings.max_pinned,
         )
     request.state.hub.wake()
-    return JSONResponse(photos.mod_photo_json(photo))
+    return JSONResponse(mod_photo(photo, None))
+
+
+async def bulk_decision(request: Request) -> Response:
+    """Approve or reject a selection; each photo is decided on its own, with its own answer."""
+    who = await require_moderator(request)
+    data = await read_json(request)
+    action = _moderator_action(data.get("action"))
+    if action not in BULK_ACTIONS:
+        raise InvalidField(
+            "En lot : seulement « approve » ou « reject ».", code="invalid_bulk_action"
+        )
+    ids = data.get("ids")
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or len(ids) > MAX_BULK
+        or not all(isinstance(i, str) for i in ids)
+    ):
+        raise InvalidField(f"ids est une liste de 1 à {MAX_BULK} identifiants.", code="invalid_ids")
+    reason = _reason(data)
+    results: list[dict[str, Any]] = []
+    for photo_id in dict.fromkeys(ids):
+        try:
+            async with request.state.db.writing() as session:
+                photo = await service.decide(
+                    session,
+                    photo_id,
+                    action,
+                    moderator=who.moderator,
+                    reason=reason,
+                    client=client_ip(request),
+                )
+            results.append({"id": photo_id, "ok": True, "status": photo.status})
+        except WallError as exc:
+            results.append(
+                {
+                    "id": photo_id,
+                    "ok": False,
+                    "http_status": exc.status,
+                    "error": exc.code,
+                    "message": exc.message,
+                }
+            )
+    request.state.hub.wake()
+    return JSONResponse({"results": results, "decided": sum(1 for r in results if r["ok"])})
+
+
+async def undo(request: Request) -> Response:
+    who = await require_moderator(request)
+    async with request.state.db.writing() as session:
+        photo = await service.undo(session, who.moderator, client=client_ip(request))
+    request.state.hub.wake()
+    return JSONResponse(mod_photo(photo, None))
+
+
+async def claim(request: Request) -> Response:
+    who = await require_moderator(request)
+    async with request.state.db.writing() as session:
+        holder = await claims.claim(session, request.path_params["photo_id"], who.moderator)
+    request.state.hub.wake()
+    return JSONResponse(
+        {
+            "id": request.path_params["photo_id"],
+            "claimed_by": holder.email,
+            "expires_at": photos.iso(holder.expires_at),
+        }
+    )
+
+
+async def release(request: Request) -> Response:
+    who = await require_moderator(request)
+    async with request.state.db.writing() as session:
+        await claims.release_all(session, who.moderator)
+    request.state.hub.wake()
+    return JSONResponse({"released": True})
+
+
+async def _while_signed_in(
+    request: Request, session_id: str, body: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """Pass the stream on while its session lives: a logout or a disabled account ends it."""
+    try:
+        async for chunk in body:
+            async with request.state.db.reading() as session:
+                row = await session.get(ModeratorSession, session_id)
+                alive = row is not None and await auth.session_alive(session, row)
+            if not alive:
+                return
+            yield chunk
+    finally:
+        await body.aclose()  # type: ignore[attr-defined]
+
+
+async def queue_events(request: Request) -> Response:
+    """The moderators' live stream: new pending photos, decisions, claims, requests."""
+    who = await require_moderator(request)
+    raw = request.headers.get("last-event-id") or request.query_params.get("after")
+    try:
+        after_id = int(raw) if raw else None
+    except ValueError:
+        raise BadRequest("Last-Event-ID doit être un nombre.", code="bad_last_event_id") from None
+    body = events.stream(
+        request.state.hub,
+        after_id,
+        request.state.settings.heartbeat_seconds,
+        QUEUE_EVENT_TYPES,
+    )
+    return StreamingResponse(
+        _while_signed_in(request, who.session.id, body),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
+
+
+async def stats(request: Request) -> Response:
+    await require_moderator(request)
+    async with request.state.db.reading() as session:
+        payload = await queue.stats(session)
+    return JSONResponse(payload)
+
+
+async def intake(request: Request) -> Response:
+    """Pause or resume intake (admins): while paused, new photos wait unseen."""
+    who = await require_moderator(request, role="admin")
+    data = await read_json(request)
+    paused = data.get("paused")
+    if not isinstance(paused, bool):
+        raise InvalidField("paused vaut true ou false.", code="invalid_paused")
+    async with request.state.db.writing() as session:
+        since = await queue.set_paused(session, paused, who.moderator, client_ip(request))
+        await events.append(session, "queue.intake", {"paused_since": photos.iso(since)})
+    request.state.hub.wake()
+    return JSONResponse({"paused": since is not None, "paused_since": photos.iso(since)})
 
 
 routes = [
-    Route("/login", login_page, methods=["GET", "POST"], name="login"),
+    *moderation_auth.routes,
     Route("/moderation", moderation_page, name="moderation_page"),
-    Route("/api/auth/login", api_login, methods=["POST"], name="api_login"),
-    Route("/api/auth/logout", api_logout, methods=["POST"], name="api_logout"),
     Route("/api/moderation/photos", list_photos, name="moderation_photos"),
+    Route(
+        "/api/moderation/photos/bulk",
+        bulk_decision,
+        methods=["POST"],
+        name="moderation_bulk",
+    ),
     Route(
         "/api/moderation/photos/{photo_id}/decision",
         decision,
         methods=["POST"],
         name="moderation_decision",
     ),
+    Route(
+        "/api/moderation/photos/{photo_id}/claim",
+        claim,
+        methods=["POST"],
+        name="moderation_claim",
+    ),
+    Route("/api/moderation/claims/release", release, methods=["POST"], name="moderation_release"),
+    Route("/api/moderation/undo", undo, methods=["POST"], name="moderation_undo"),
+    Route("/api/moderation/events", queue_events, name="moderation_events"),
+    Route("/api/moderation/stats", stats, name="moderation_stats"),
+    Route("/api/moderation/intake", intake, methods=["POST"], name="moderation_intake"),
+    *admin.routes,
+    *removal.routes,
 ]

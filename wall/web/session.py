@@ -1,18 +1,22 @@
-"""Who is signed in, and the checks every moderation route makes."""
+"""Who is signed in, the checks every moderation route makes, and their JSON bodies."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 from starlette.requests import Request
 
 from wall import auth
-from wall.errors import Forbidden, Unauthorized
+from wall.config import Settings
+from wall.errors import BadRequest, Forbidden, Unauthorized
 from wall.models import utcnow
 
 # Keep idle expiry honest without a write on every request.
 TOUCH_EVERY = dt.timedelta(minutes=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_JSON = 64 * 1024
 
 
 async def signed_in(request: Request) -> auth.SignedIn | None:
@@ -28,8 +32,19 @@ async def signed_in(request: Request) -> auth.SignedIn | None:
         return await auth.resolve_session(session, token)
 
 
-async def require_moderator(request: Request, *, role: str | None = None) -> auth.SignedIn:
-    """``401`` without a live session, ``403`` without a valid CSRF token or the role."""
+def needs_totp_enrolment(request: Request, who: auth.SignedIn) -> bool:
+    settings: Settings = request.state.settings
+    return settings.require_admin_totp and who.is_admin and not who.moderator.totp_enabled
+
+
+async def require_moderator(
+    request: Request, *, role: str | None = None, enrolling: bool = False
+) -> auth.SignedIn:
+    """``401`` without a live session, ``403`` without a valid CSRF token or the role.
+
+    With ``WALL_REQUIRE_ADMIN_TOTP``, an admin without a second factor may
+    only reach the enrolment routes (``enrolling``) until they enrol.
+    """
     who = await signed_in(request)
     if who is None:
         raise Unauthorized("Connecte-toi pour modérer.", code="not_signed_in")
@@ -39,6 +54,10 @@ async def require_moderator(request: Request, *, role: str | None = None) -> aut
         raise Forbidden("Jeton CSRF manquant ou invalide.", code="csrf_failed")
     if role == "admin" and not who.is_admin:
         raise Forbidden("Réservé aux administrateurs.", code="admin_only")
+    if not enrolling and needs_totp_enrolment(request, who):
+        raise Forbidden(
+            "Active d'abord la double authentification (TOTP).", code="totp_enrolment_required"
+        )
     if utcnow() - who.session.last_seen_at > TOUCH_EVERY:
         async with request.state.db.writing() as session:
             await auth.touch_session(session, who.session.id)
@@ -47,3 +66,16 @@ async def require_moderator(request: Request, *, role: str | None = None) -> aut
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_JSON:
+        raise BadRequest("Le corps de la requête est trop long.", code="body_too_large")
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("Le corps doit être du JSON valide.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("Le corps doit être un objet JSON.", code="malformed_json")
+    return data

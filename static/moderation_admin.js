@@ -1,0 +1,96 @@
+// The admin page: moderators and roles, automatic rules, TOTP enrolment, the audit log.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const statusLine = document.getElementById("mod-status");
+  const LISTS = ["allow_accounts", "block_accounts", "blocked_words", "allowlist_only_sources"];
+
+  function say(text, isError) { statusLine.textContent = text; statusLine.classList.toggle("error", Boolean(isError)); }
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+    return { ok: response.ok, data: await response.json().catch(() => ({})) };
+  }
+
+  function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
+  function button(label, onClick) {
+    const b = document.createElement("button"); b.type = "button"; b.className = "secondary"; b.textContent = label;
+    b.addEventListener("click", onClick); return b;
+  }
+
+  async function loadModerators() {
+    const { data } = await api("GET", "/api/moderation/moderators");
+    document.getElementById("moderators").replaceChildren(...data.moderators.map((m) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(m.email), cell(m.role), cell(m.disabled ? "désactivé" : "actif"), cell(m.totp_enabled ? "oui" : "non"), cell(String(m.active_sessions)));
+      const actions = document.createElement("td");
+      const change = async (body, done) => { const a = await api("PATCH", `/api/moderation/moderators/${m.id}`, body); say(a.ok ? done : a.data.message, !a.ok); loadModerators(); loadAudit(); };
+      actions.append(
+        button(m.role === "admin" ? "Rendre modérateur" : "Rendre admin", () => change({ role: m.role === "admin" ? "moderator" : "admin" }, "Rôle changé.")),
+        button(m.disabled ? "Réactiver" : "Désactiver", () => change({ disabled: !m.disabled }, "Compte mis à jour.")),
+        button("Fermer ses sessions", async () => { const a = await api("POST", `/api/moderation/moderators/${m.id}/logout`); say(a.ok ? `${a.data.sessions_ended} session(s) fermée(s).` : a.data.message, !a.ok); loadModerators(); }),
+      );
+      tr.appendChild(actions);
+      return tr;
+    }));
+  }
+
+  async function loadRules() {
+    const { data } = await api("GET", "/api/moderation/rules");
+    const form = document.getElementById("rules");
+    for (const key of LISTS) form.elements[key].value = data[key].join("\n");
+    form.elements.words_action.value = data.words_action;
+    form.elements.green_threshold.value = data.green_threshold;
+  }
+
+  async function loadAudit() {
+    const { data } = await api("GET", "/api/moderation/audit?limit=100");
+    document.getElementById("audit").replaceChildren(...data.entries.map((e) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(new Date(e.created_at).toLocaleString("fr-CA")), cell(e.actor), cell(e.action),
+        cell(e.photo_id || e.target || ""), cell(e.client || ""), cell(JSON.stringify(e.details)));
+      return tr;
+    }));
+  }
+
+  document.getElementById("add-moderator").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const a = await api("POST", "/api/moderation/moderators", { email: form.email.value, password: form.password.value, role: form.role.value });
+    say(a.ok ? "Compte ajouté." : a.data.message, !a.ok);
+    if (a.ok) form.reset();
+    loadModerators(); loadAudit();
+  });
+  document.getElementById("rules").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = { words_action: form.words_action.value, green_threshold: Number(form.green_threshold.value) };
+    for (const key of LISTS) body[key] = form.elements[key].value.split("\n").map((s) => s.trim()).filter(Boolean);
+    const a = await api("PUT", "/api/moderation/rules", body);
+    say(a.ok ? "Règles enregistrées." : a.data.message, !a.ok);
+    loadAudit();
+  });
+  document.getElementById("totp-start").addEventListener("click", async () => {
+    const a = await api("POST", "/api/auth/totp");
+    if (!a.ok) { say(a.data.message, true); return; }
+    const uri = document.getElementById("totp-uri");
+    uri.hidden = false;
+    uri.textContent = `Ajoute ce compte dans ton application (clé : ${a.data.secret}) — ${a.data.otpauth_uri}`;
+    document.getElementById("totp-confirm").hidden = false;
+  });
+  document.getElementById("totp-confirm").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const a = await api("POST", "/api/auth/totp/confirm", { code: event.target.code.value });
+    say(a.ok ? "Double authentification activée." : a.data.message, !a.ok);
+    loadModerators();
+  });
+
+  loadModerators();
+  loadRules();
+  loadAudit();
+})();

@@ -1,0 +1,58 @@
+"""The public "ask for removal" form and its handling by moderators."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import decide, sign_in, upload
+from wall.config import Settings
+
+
+async def test_a_request_reaches_the_moderators_and_is_resolved(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    photo_id = (await upload(client)).json()["id"]
+    csrf = await sign_in(client, settings)
+    await decide(client, csrf, photo_id, "approve")
+    wall = await client.get("/")
+    assert "/removal-request" in wall.text
+    form = await client.get("/removal-request")
+    assert form.status_code == 200 and "Demander le retrait" in form.text
+    client.cookies.clear()  # the public has no session
+    sent = await client.post(
+        "/removal-request",
+        data={
+            "photo_ref": f"http://wall.test/#photo-{photo_id}",
+            "reason": "C'est mon fils, je n'ai pas donné mon accord.",
+            "contact": "parent@exemple.test",
+        },
+    )
+    assert sent.status_code == 201
+    missing = await client.post("/removal-request", data={"photo_ref": "x", "reason": ""})
+    assert missing.status_code == 422
+
+    csrf = await sign_in(client, settings)
+    open_requests = (await client.get("/api/moderation/removal-requests")).json()["requests"]
+    assert len(open_requests) == 1
+    request = open_requests[0]
+    assert (request["photo_id"], request["photo_status"]) == (photo_id, "approved")
+    stats = (await client.get("/api/moderation/stats")).json()
+    assert stats["removal_requests_open"] == 1
+
+    resolved = await client.post(
+        f"/api/moderation/removal-requests/{request['id']}/resolve",
+        json={"resolution": "removed", "note": "retirée"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    body = resolved.json()
+    assert body["resolved_by"] == "admin@ecole.test" and body["photo_status"] == "removed"
+    assert (await client.get("/api/wall/photos")).json()["photos"] == []
+    again = await client.post(
+        f"/api/moderation/removal-requests/{request['id']}/resolve",
+        json={"resolution": "dismissed"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert again.status_code == 409
+    assert (await client.get("/api/moderation/removal-requests")).json()["requests"] == []
+    done = (await client.get("/api/moderation/removal-requests?status=resolved")).json()
+    assert done["requests"][0]["resolution"] == "removed"

@@ -1,0 +1,172 @@
+"""What moderators see: filtered pages by status, the peak-day numbers, the intake pause.
+
+While intake is paused, pending photos submitted after the pause began are
+hidden from moderators (sources and uploads keep storing them); they show up
+again, oldest first, when intake resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wall.errors import BadRequest
+from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
+from wall.moderation import audit, options
+from wall.moderation.rules import fold
+from wall.moderation.states import Status
+from wall.photos import decode_cursor, encode_cursor, iso
+
+INTAKE_KEY = "intake_paused_at"
+STATS_WINDOW = dt.timedelta(minutes=10)
+MAX_QUERY = 200
+_FLAG = re.compile(r"^[a-z_]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    source: str | None = None
+    region: str | None = None
+    flag: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Any) -> Filters:
+        q = (params.get("q") or "").strip() or None
+        if q is not None and len(q) > MAX_QUERY:
+            raise BadRequest("La recherche est trop longue.", code="bad_query")
+        flag = params.get("flag") or None
+        if flag is not None and not _FLAG.match(flag):
+            raise BadRequest("Code de signalement inconnu.", code="bad_flag")
+        return cls(q, params.get("source") or None, params.get("region") or None, flag)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.q:
+            found.append(Photo.search_text.contains(fold(self.q), autoescape=True))
+        if self.source:
+            found.append(Photo.source == self.source)
+        if self.region:
+            found.append(Photo.region == self.region)
+        if self.flag:
+            # Flags are a JSON list of [a-z_] codes: the quoted code is unambiguous.
+            found.append(cast(Photo.flags, String).like(f'%"{self.flag}"%'))
+        return found
+
+
+async def paused_since(session: AsyncSession) -> dt.datetime | None:
+    raw = await options.get(session, INTAKE_KEY)
+    return dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+async def set_paused(
+    session: AsyncSession, paused: bool, moderator: Moderator, client: str | None
+) -> dt.datetime | None:
+    current = await paused_since(session)
+    if paused and current is None:
+        current = utcnow()
+    elif not paused:
+        current = None
+    await options.put(session, INTAKE_KEY, current.isoformat() if current else None, moderator)
+    await audit.record(
+        session,
+        "settings.intake_paused" if paused else "settings.intake_resumed",
+        actor=moderator,
+        client=client,
+        target=INTAKE_KEY,
+    )
+    return current
+
+
+def _base(status: Status, filters: Filters, paused_at: dt.datetime | None) -> Select[Photo]:
+    query = select(Photo).where(Photo.status == status.value, *filters.conditions())
+    if status is Status.PENDING and paused_at is not None:
+        query = query.where(Photo.submitted_at <= paused_at)
+    return query
+
+
+def order_column(status: Status) -> Any:
+    if status is Status.PENDING:
+        return Photo.submitted_at
+    return Photo.approved_at if status is Status.APPROVED else Photo.decided_at
+
+
+async def page(
+    session: AsyncSession,
+    status: Status,
+    limit: int,
+    before: str | None,
+    filters: Filters,
+    paused_at: dt.datetime | None,
+) -> tuple[list[Photo], str | None]:
+    """Pending oldest first; the other tabs newest decision first."""
+    oldest_first = status is Status.PENDING
+    column = order_column(status)
+    query = _base(status, filters, paused_at)
+    if before is not None:
+        moment, photo_id = decode_cursor(before)
+        if oldest_first:
+            query = query.where(or_(column > moment, and_(column == moment, Photo.id > photo_id)))
+        else:
+            query = query.where(or_(column < moment, and_(column == moment, Photo.id < photo_id)))
+    order = (column.asc(), Photo.id.asc()) if oldest_first else (column.desc(), Photo.id.desc())
+    rows = list((await session.scalars(query.order_by(*order).limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, column.key), last.id)
+    return rows, next_cursor
+
+
+async def count(
+    session: AsyncSession, status: Status, filters: Filters, paused_at: dt.datetime | None
+) -> int:
+    query = _base(status, filters, paused_at).with_only_columns(func.count())
+    return int(await session.scalar(query) or 0)
+
+
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    """Queue length, oldest pending, decisions per minute per moderator, open requests."""
+    now = utcnow()
+    paused_at = await paused_since(session)
+    visible = _base(Status.PENDING, Filters(), paused_at)
+    length = await session.scalar(visible.with_only_columns(func.count()))
+    oldest = await session.scalar(visible.with_only_columns(func.min(Photo.submitted_at)))
+    total = await session.scalar(
+        select(func.count()).select_from(Photo).where(Photo.status == Status.PENDING.value)
+    )
+    since = now - STATS_WINDOW
+    per_moderator = (
+        await session.execute(
+            select(Moderator.email, func.count(Decision.id))
+            .join(Moderator, Moderator.id == Decision.moderator_id)
+            .where(Decision.created_at >= since)
+            .group_by(Moderator.email)
+            .order_by(func.count(Decision.id).desc())
+        )
+    ).all()
+    minutes = STATS_WINDOW.total_seconds() / 60
+    open_requests = await session.scalar(
+        select(func.count()).select_from(RemovalRequest).where(RemovalRequest.resolved_at.is_(None))
+    )
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)  # an aggregate skips the column's type
+    return {
+        "pending": int(length or 0),
+        "pending_total": int(total or 0),
+        "oldest_pending_at": iso(oldest),
+        "oldest_pending_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "decisions_per_minute": [
+            {"moderator": email, "decisions": n, "per_minute": round(n / minutes, 2)}
+            for email, n in per_moderator
+        ],
+        "window_minutes": int(minutes),
+        "intake_paused_since": iso(paused_at),
+        "removal_requests_open": int(open_requests or 0),
+    }

@@ -1,0 +1,176 @@
+"""Public requests to take a photo down, and their resolution by a moderator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wall import events
+from wall.errors import Conflict, InvalidField, NotFound, TooManyRequests
+from wall.models import MediaFile, Moderator, Photo, RemovalRequest, utcnow
+from wall.moderation import audit, service
+from wall.moderation.states import Action, Status
+from wall.photos import iso
+
+MAX_REF, MAX_REASON, MAX_CONTACT = 500, 2000, 254
+PER_CLIENT_PER_HOUR = 10
+RESOLUTIONS = ("removed", "dismissed")
+PHOTO_ID_LENGTH = 22
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]{16,80}")
+
+
+def client_hash(secret_key: str, client: str) -> str:
+    return hashlib.sha256(f"{secret_key}|removal|{client}".encode()).hexdigest()
+
+
+async def find_photo(session: AsyncSession, reference: str) -> str | None:
+    """The photo a pasted link points at: its id or one of its media file names."""
+    tokens: list[str] = []
+    for token in _TOKEN.findall(reference)[:10]:
+        # A photo id is 22 characters; a link may glue it to a prefix (#photo-<id>).
+        tokens += [token, token[-PHOTO_ID_LENGTH:]]
+    tokens = list(dict.fromkeys(tokens))
+    if not tokens:
+        return None
+    by_id = await session.scalar(select(Photo.id).where(Photo.id.in_(tokens)).limit(1))
+    if by_id is not None:
+        return by_id
+    return await session.scalar(
+        select(MediaFile.photo_id).where(MediaFile.name.in_(tokens)).limit(1)
+    )
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    reference: str,
+    reason: str,
+    contact: str | None,
+    client: str,
+) -> RemovalRequest:
+    reference, reason = reference.strip(), reason.strip()
+    contact = (contact or "").strip() or None
+    if not reference or len(reference) > MAX_REF:
+        raise InvalidField("Colle le lien de la photo.", code="invalid_photo_ref")
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidField(
+            f"Explique la raison (au plus {MAX_REASON} caractères).", code="invalid_reason"
+        )
+    if contact is not None and len(contact) > MAX_CONTACT:
+        raise InvalidField("Le contact est trop long.", code="invalid_contact")
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(RemovalRequest)
+        .where(RemovalRequest.client_hash == client, RemovalRequest.created_at > since)
+    )
+    if int(recent or 0) >= PER_CLIENT_PER_HOUR:
+        raise TooManyRequests(
+            "Trop de demandes. Réessaie dans une heure.", code="removal_throttled", retry_after=3600
+        )
+    row = RemovalRequest(
+        photo_ref=reference,
+        photo_id=await find_photo(session, reference),
+        reason=reason,
+        contact=contact,
+        client_hash=client,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        "removal.requested",
+        actor_label="public",
+        photo_id=row.photo_id,
+        target=str(row.id),
+    )
+    await events.append(
+        session, "queue.removal_requested", {"id": row.id, "photo_id": row.photo_id}, row.photo_id
+    )
+    return row
+
+
+def request_json(row: RemovalRequest, photo: Photo | None, resolver: str | None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "photo_ref": row.photo_ref,
+        "photo_id": row.photo_id,
+        "photo_status": photo.status if photo else None,
+        "reason": row.reason,
+        "contact": row.contact,
+        "created_at": iso(row.created_at),
+        "resolved_at": iso(row.resolved_at),
+        "resolved_by": resolver,
+        "resolution": row.resolution,
+        "note": row.note,
+    }
+
+
+async def listing(session: AsyncSession, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+    """Open requests oldest first (they come before the queue); resolved newest first."""
+    query = (
+        select(RemovalRequest, Photo, Moderator.email)
+        .outerjoin(Photo, Photo.id == RemovalRequest.photo_id)
+        .outerjoin(Moderator, Moderator.id == RemovalRequest.resolved_by)
+    )
+    if open_only:
+        query = query.where(RemovalRequest.resolved_at.is_(None)).order_by(RemovalRequest.id)
+    else:
+        query = query.where(RemovalRequest.resolved_at.is_not(None)).order_by(
+            RemovalRequest.resolved_at.desc()
+        )
+    rows = (await session.execute(query.limit(limit))).all()
+    return [request_json(row, photo, email) for row, photo, email in rows]
+
+
+async def resolve(
+    session: AsyncSession,
+    request_id: int,
+    resolution: str,
+    note: str | None,
+    moderator: Moderator,
+    client: str | None,
+) -> dict[str, Any]:
+    """Record who resolved a request and how; ``removed`` takes the photo down too."""
+    if resolution not in RESOLUTIONS:
+        raise InvalidField(
+            "resolution vaut « removed » ou « dismissed ».", code="invalid_resolution"
+        )
+    row = await session.get(RemovalRequest, request_id, with_for_update=True)
+    if row is None:
+        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found")
+    if row.resolved_at is not None:
+        raise Conflict("Cette demande est déjà traitée.", code="already_resolved")
+    photo = None
+    if row.photo_id is not None:
+        photo = await session.get(Photo, row.photo_id)
+    if resolution == "removed" and photo is not None and photo.status != Status.REMOVED.value:
+        photo = await service.decide(
+            session,
+            photo.id,
+            Action.REMOVE,
+            moderator=moderator,
+            reason=f"demande de retrait n° {row.id}" + (f" : {note}" if note else ""),
+            client=client,
+        )
+    row.resolved_at = utcnow()
+    row.resolved_by = moderator.id
+    row.resolution = resolution
+    row.note = note
+    await audit.record(
+        session,
+        f"removal.{resolution}",
+        actor=moderator,
+        client=client,
+        photo_id=row.photo_id,
+        target=str(row.id),
+        details={"note": note} if note else {},
+    )
+    await session.flush()
+    return request_json(row, photo, moderator.email)

@@ -1,0 +1,254 @@
+"""Admins' routes: moderators and their roles, automatic rules, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from wall import auth, photos
+from wall.errors import BadRequest, Conflict, InvalidField, NotFound
+from wall.models import Moderator, ModeratorSession
+from wall.moderation import audit, rules
+from wall.web.responses import render
+from wall.web.session import client_ip, read_json, require_moderator, signed_in
+
+MIN_PASSWORD = 10
+
+
+def moderator_json(moderator: Moderator, sessions: int) -> dict[str, Any]:
+    return {
+        "id": moderator.id,
+        "email": moderator.email,
+        "role": moderator.role,
+        "disabled": moderator.disabled,
+        "totp_enabled": moderator.totp_enabled,
+        "created_at": photos.iso(moderator.created_at),
+        "active_sessions": sessions,
+    }
+
+
+async def admin_page(request: Request) -> Response:
+    who = await signed_in(request)
+    if who is None:
+        return RedirectResponse(request.url_for("login"), status_code=303)
+    if not who.is_admin:
+        return RedirectResponse(request.url_for("moderation_page"), status_code=303)
+    return render(
+        request,
+        "moderation_admin.html",
+        {"csrf_token": who.session.csrf_token, "email": who.moderator.email, "role": "admin"},
+    )
+
+
+async def list_moderators(request: Request) -> Response:
+    await require_moderator(request, role="admin")
+    async with request.state.db.reading() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(ModeratorSession.moderator_id, func.count()).group_by(
+                        ModeratorSession.moderator_id
+                    )
+                )
+            ).all()
+        )
+        rows = (await session.scalars(select(Moderator).order_by(Moderator.email))).all()
+    return JSONResponse({"moderators": [moderator_json(m, counts.get(m.id, 0)) for m in rows]})
+
+
+def _role(raw: object) -> str:
+    if raw not in auth.ROLES:
+        raise InvalidField("Le rôle est « admin » ou « moderator ».", code="invalid_role")
+    assert isinstance(raw, str)
+    return raw
+
+
+async def add_moderator(request: Request) -> Response:
+    who = await require_moderator(request, role="admin")
+    data = await read_json(request)
+    email, password = data.get("email"), data.get("password")
+    role = _role(data.get("role", "moderator"))
+    if not isinstance(email, str) or "@" not in email or len(email) > 254:
+        raise InvalidField("Donne un courriel valide.", code="invalid_email")
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 1024:
+        raise InvalidField(
+            f"Le mot de passe a au moins {MIN_PASSWORD} caractères.", code="weak_password"
+        )
+    async with request.state.db.writing() as session:
+        exists = await session.scalar(
+            select(Moderator.id).where(Moderator.email == email.strip().lower())
+        )
+        if exists is not None:
+            raise Conflict("Ce courriel a déjà un compte.", code="moderator_exists")
+        moderator = await auth.upsert_moderator(session, email, password, role)
+        await audit.record(
+            session,
+            "moderator.added",
+            actor=who.moderator,
+            client=client_ip(request),
+            target=moderator.email,
+            details={"role": role},
+        )
+        body = moderator_json(moderator, 0)
+    return JSONResponse(body, status_code=201)
+
+
+async def _target(request: Request, session: Any) -> Moderator:
+    try:
+        moderator_id = int(request.path_params["moderator_id"])
+    except ValueError:
+        raise NotFound("Ce compte n'existe pas.", code="moderator_not_found") from None
+    moderator = await session.get(Moderator, moderator_id, with_for_update=True)
+    if moderator is None:
+        raise NotFound("Ce compte n'existe pas.", code="moderator_not_found")
+    assert isinstance(moderator, Moderator)
+    return moderator
+
+
+async def update_moderator(request: Request) -> Response:
+    """Change a moderator's role or disable/enable them (disabling ends their sessions)."""
+    who = await require_moderator(request, role="admin")
+    data = await read_json(request)
+    if set(data) - {"role", "disabled"} or not data:
+        raise InvalidField("On change « role » ou « disabled ».", code="invalid_change")
+    role = _role(data["role"]) if "role" in data else None
+    disabled = data.get("disabled")
+    if disabled is not None and not isinstance(disabled, bool):
+        raise InvalidField("disabled vaut true ou false.", code="invalid_change")
+    client = client_ip(request)
+    async with request.state.db.writing() as session:
+        moderator = await _target(request, session)
+        if moderator.id == who.moderator.id:
+            raise Conflict(
+                "Tu ne peux pas changer ton propre rôle ni te désactiver.",
+                code="cannot_change_self",
+            )
+        if role is not None and role != moderator.role:
+            await audit.record(
+                session,
+                "moderator.role_changed",
+                actor=who.moderator,
+                client=client,
+                target=moderator.email,
+                details={"from": moderator.role, "to": role},
+            )
+            moderator.role = role
+        if disabled is not None and disabled != moderator.disabled:
+            moderator.disabled = disabled
+            if disabled:
+                await auth.close_all_sessions(session, moderator.id)
+            await audit.record(
+                session,
+                "moderator.disabled" if disabled else "moderator.enabled",
+                actor=who.moderator,
+                client=client,
+                target=moderator.email,
+            )
+        body = moderator_json(moderator, 0)
+    return JSONResponse(body)
+
+
+async def end_sessions(request: Request) -> Response:
+    """End every session of a moderator (a lost phone, a volunteer gone home)."""
+    who = await require_moderator(request, role="admin")
+    async with request.state.db.writing() as session:
+        moderator = await _target(request, session)
+        ended = await auth.close_all_sessions(session, moderator.id)
+        await audit.record(
+            session,
+            "moderator.sessions_ended",
+            actor=who.moderator,
+            client=client_ip(request),
+            target=moderator.email,
+            details={"sessions": ended},
+        )
+    return JSONResponse({"sessions_ended": ended})
+
+
+async def get_rules(request: Request) -> Response:
+    await require_moderator(request, role="admin")
+    async with request.state.db.reading() as session:
+        config = await rules.load(session)
+    return JSONResponse(config.to_json())
+
+
+async def put_rules(request: Request) -> Response:
+    """Replace some or all rule settings; the others keep their value."""
+    who = await require_moderator(request, role="admin")
+    data = await read_json(request)
+    async with request.state.db.writing() as session:
+        config = await rules.save(session, data, who.moderator, client_ip(request))
+    return JSONResponse(config.to_json())
+
+
+def _audit_filters(request: Request) -> tuple[str | None, str | None]:
+    params = request.query_params
+    return params.get("action") or None, params.get("actor") or None
+
+
+async def audit_log(request: Request) -> Response:
+    await require_moderator(request, role="admin")
+    limit = photos.parse_limit(request.query_params.get("limit"))
+    raw_before = request.query_params.get("before")
+    try:
+        before = int(raw_before) if raw_before else None
+    except ValueError:
+        raise BadRequest("before est un numéro d'entrée.", code="bad_cursor") from None
+    action, actor = _audit_filters(request)
+    async with request.state.db.reading() as session:
+        entries = await audit.page(session, limit, before, action=action, actor=actor)
+    next_id = entries[-1].id if len(entries) == limit else None
+    return JSONResponse({"entries": [audit.entry_json(e) for e in entries], "next": next_id})
+
+
+async def audit_csv(request: Request) -> Response:
+    who = await require_moderator(request, role="admin")
+    action, actor = _audit_filters(request)
+    async with request.state.db.writing() as session:
+        entries = await audit.stream_all(session, action=action, actor=actor)
+        await audit.record(
+            session, "audit.exported", actor=who.moderator, client=client_ip(request)
+        )
+
+    async def body() -> AsyncIterator[bytes]:
+        for line in audit.csv_lines(entries):
+            yield line.encode()
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="journal-moderation.csv"'},
+    )
+
+
+routes = [
+    Route("/moderation/admin", admin_page, name="moderation_admin_page"),
+    Route("/api/moderation/moderators", list_moderators, name="moderation_moderators"),
+    Route(
+        "/api/moderation/moderators",
+        add_moderator,
+        methods=["POST"],
+        name="moderation_moderator_add",
+    ),
+    Route(
+        "/api/moderation/moderators/{moderator_id}",
+        update_moderator,
+        methods=["PATCH"],
+        name="moderation_moderator_update",
+    ),
+    Route(
+        "/api/moderation/moderators/{moderator_id}/logout",
+        end_sessions,
+        methods=["POST"],
+        name="moderation_moderator_logout",
+    ),
+    Route("/api/moderation/rules", get_rules, name="moderation_rules"),
+    Route("/api/moderation/rules", put_rules, methods=["PUT"], name="moderation_rules_put"),
+    Route("/api/moderation/audit", audit_log, name="moderation_audit"),
+    Route("/api/moderation/audit.csv", audit_csv, name="moderation_audit_csv"),
+]

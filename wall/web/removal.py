@@ -1,0 +1,91 @@
+"""The public "ask for removal" form and the moderators' list of requests."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from wall import photos
+from wall.errors import InvalidField, NotFound, TooManyRequests
+from wall.moderation import removals
+from wall.web.responses import render
+from wall.web.session import client_ip, read_json, require_moderator
+
+
+async def removal_form(request: Request) -> Response:
+    context = {"error": None, "photo_ref": request.query_params.get("photo", "")[:500]}
+    context.update(reason="", contact="")
+    if request.method == "GET":
+        return render(request, "removal_request.html", context)
+    form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
+    reference = str(form.get("photo_ref") or "")
+    reason, contact = str(form.get("reason") or ""), str(form.get("contact") or "")
+    client = removals.client_hash(request.state.secret_key, client_ip(request))
+    try:
+        async with request.state.db.writing() as session:
+            await removals.create(
+                session, reference=reference, reason=reason, contact=contact, client=client
+            )
+    except (InvalidField, TooManyRequests) as exc:
+        context.update(error=exc.message, photo_ref=reference, reason=reason, contact=contact)
+        response = render(request, "removal_request.html", context, status=exc.status)
+        response.headers.update(exc.headers)
+        return response
+    request.state.hub.wake()
+    return render(
+        request,
+        "message.html",
+        {
+            "title": "Demande reçue",
+            "message": "Merci. L'équipe de modération examine ta demande en priorité. "
+            "Thank you: the moderation team reviews your request first.",
+        },
+        status=201,
+    )
+
+
+async def list_requests(request: Request) -> Response:
+    await require_moderator(request)
+    status = request.query_params.get("status", "open")
+    if status not in ("open", "resolved"):
+        raise InvalidField("status vaut « open » ou « resolved ».", code="bad_status")
+    limit = photos.parse_limit(request.query_params.get("limit"))
+    async with request.state.db.reading() as session:
+        rows = await removals.listing(session, open_only=status == "open", limit=limit)
+    return JSONResponse({"requests": rows})
+
+
+async def resolve_request(request: Request) -> Response:
+    who = await require_moderator(request)
+    data = await read_json(request)
+    note = data.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        raise InvalidField("La note est un texte court.", code="invalid_note")
+    try:
+        request_id = int(request.path_params["request_id"])
+    except ValueError:
+        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found") from None
+    async with request.state.db.writing() as session:
+        body = await removals.resolve(
+            session,
+            request_id,
+            str(data.get("resolution")),
+            note or None,
+            who.moderator,
+            client_ip(request),
+        )
+    request.state.hub.wake()
+    return JSONResponse(body)
+
+
+routes = [
+    Route("/removal-request", removal_form, methods=["GET", "POST"], name="removal_request"),
+    Route("/api/moderation/removal-requests", list_requests, name="moderation_removal_requests"),
+    Route(
+        "/api/moderation/removal-requests/{request_id}/resolve",
+        resolve_request,
+        methods=["POST"],
+        name="moderation_removal_resolve",
+    ),
+]
