@@ -318,6 +318,7 @@ class Poller:
 
     async def poll(self, config: SourceConfig, *, force: bool = False) -> RoundResult | None:
         """One round of ``config``; None when it is not due or another process holds it."""
+        await self.prepare()
         state = await self._claim(config, force=force)
         if state is None:
             return None
@@ -325,9 +326,13 @@ class Poller:
         source = self.sources[config.name]
         started = utcnow()
         changes: dict[str, object] = {}
+        # Without a cursor the first fetch reads the head anyway.
+        head_due = self._head_due(config, state, started)
+        if state.cursor is None:
+            changes["last_head_read_at"] = started
         try:
             await self._read_pages(config, source, state, result)
-            if self._head_due(config, state, started) and not result.held:
+            if head_due and not result.held:
                 await self._read_head(config, source, state, result)
                 changes["last_head_read_at"] = started
             if self._recheck_due(config, state, started):
