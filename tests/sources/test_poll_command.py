@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,3 +161,32 @@ def test_the_console_command_runs_as_a_user_would(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "fake-social: ok, fetched 1, stored 2, skipped 0\n"
+
+
+def test_poll_runs_in_the_foreground_until_terminated(
+    mastodon: FakeMastodon, database_url: str, tmp_path: Path
+) -> None:
+    toml = write_wall_toml(tmp_path / "wall.toml", [source("fake-social", mastodon.url)])
+    env = {**os.environ, **wall_env(database_url, tmp_path / "data", toml)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wall", "poll"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(mastodon.seen("/media/")) < 2:  # both images downloaded
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the poller never downloaded the images"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out == "polling fake-social (Ctrl-C to stop)\n"
