@@ -5,15 +5,16 @@ lifespan, ``run_forever`` or ``run_once`` from ``wall poll``). Each round of a
 source:
 
 1. takes the source's lease in ``source_states`` (only when the source is due,
-   unless forced), so several processes never poll one source at once;
-2. fetches from the stored cursor, stores the page's new images, and only then
+   unless forced), so several processes never poll one source at once
+   (``schedule``);
+2. fetches from the stored cursor, stores the page's new images (``ingest``), and only then
    stores the page's cursor (several pages per round while a catch-up lasts);
    an image that failed in a retryable way holds the cursor back so the page
    is read again next round (at most ``MAX_IMAGE_ATTEMPTS`` rounds);
 3. re-reads the head page now and then on networks whose late posts can land
    behind the cursor (Mastodon), keeping the stored cursor;
 4. now and then asks the network whether recently approved posts still exist,
-   and removes from the wall those deleted at the source;
+   and removes from the wall those deleted at the source (``deletions``);
 5. records the outcome: success, or the error and a backoff (exponential with
    jitter, at least what the network asked for; long after a permanent error).
 """
@@ -24,28 +25,21 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import random
-import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import anyio
 import httpx
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from wall.config import Settings
 from wall.db import Database
 from wall.events import EventHub
 from wall.media import MediaLimits, MediaStore
-from wall.models import Photo, RemotePhoto, SourceState, utcnow
-from wall.moderation import service
-from wall.moderation.states import Action, Status
+from wall.models import SourceState, utcnow
+from wall.sources import deletions
 from wall.sources.base import (
     PermanentSourceError,
-    RemotePost,
     RetryableSourceError,
     Source,
     SourceConfig,
@@ -54,6 +48,7 @@ from wall.sources.base import (
 from wall.sources.download import DownloadError, allows_private
 from wall.sources.ingest import Ingest
 from wall.sources.registry import build_source
+from wall.sources.schedule import Schedule, process_owner
 from wall.sources.toml import load_sources
 
 log = logging.getLogger(__name__)
@@ -61,7 +56,6 @@ log = logging.getLogger(__name__)
 # Networks whose late posts get ids below ones already seen (federation).
 HEAD_REREAD_TYPES = frozenset({"mastodon"})
 MAX_RETRY_AFTER = 24 * 3600.0
-SOURCE_DELETED_REASON = "supprimée à la source"
 
 
 @dataclass(frozen=True)
@@ -149,7 +143,7 @@ class Poller:
         self.hub = hub
         self.timings = timings or Timings()
         self.rng = rng or random.Random()
-        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.schedule = Schedule(db, process_owner(), self.timings.lease)
         self.sources: dict[str, Source] = {c.name: build_source(c, client) for c in configs}
         self._private_ok: dict[str, bool] = {}
         self._cannot_tell: set[str] = set()  # sources whose adapter cannot see deletions
@@ -179,13 +173,10 @@ class Poller:
             except Exception:
                 log.exception("the source poller ended with an error")
             self._task = None
-        with contextlib.suppress(Exception):
-            async with self.db.writing() as session:
-                await session.execute(
-                    update(SourceState)
-                    .where(SourceState.lease_owner == self.owner)
-                    .values(lease_owner=None, lease_until=None)
-                )
+        try:
+            await self.schedule.release_all()
+        except Exception:
+            log.exception("could not release the sources' leases")
 
     def request_stop(self) -> None:
         """Ask the loops to end after the step in progress (a signal handler)."""
@@ -222,104 +213,25 @@ class Poller:
         while not self._stop.is_set():
             try:
                 await self.poll(config)
-                wait = await self._seconds_until_due(config)
+                wait = await self.schedule.seconds_until_due(config.name, config.interval)
             except Exception:
                 log.exception("source %s: poller round failed", config.name)
                 wait = config.interval
             with anyio.move_on_after(max(0.05, wait)):
                 await self._stop.wait()
 
-    # -- state rows ------------------------------------------------------------
-
     async def prepare(self) -> None:
-        """Make sure every source has a state row; retry at once after a permanent error.
-
-        A permanent error (a bad token, a wrong URL) is fixed by editing the
-        configuration and restarting, so a new process does not wait it out.
-        """
-        if self._prepared:
-            return
-        for config in self.configs:
-            try:
-                async with self.db.writing() as session:
-                    state = await session.get(SourceState, config.name)
-                    if state is None:
-                        session.add(_new_state(config))
-                        continue
-                    if state.type != config.type:
-                        state.type, state.cursor = config.type, None
-                    if state.error_kind == "permanent":
-                        state.next_poll_at = None
-            except IntegrityError:
-                pass  # another process created it
-        self._prepared = True
-
-    async def _claim(self, config: SourceConfig, *, force: bool) -> SourceState | None:
-        now = utcnow()
-        conditions = [
-            SourceState.name == config.name,
-            or_(
-                SourceState.lease_until.is_(None),
-                SourceState.lease_until < now,
-                SourceState.lease_owner == self.owner,
-            ),
-        ]
-        if not force:
-            conditions.append(
-                or_(SourceState.next_poll_at.is_(None), SourceState.next_poll_at <= now)
-            )
-        lease_until = now + dt.timedelta(seconds=self.timings.lease)
-        async with self.db.writing() as session:
-            claimed = await session.execute(
-                update(SourceState)
-                .where(*conditions)
-                .values(lease_owner=self.owner, lease_until=lease_until)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) != 1:
-                return None
-            return await session.get(SourceState, config.name, populate_existing=True)
-
-    async def _seconds_until_due(self, config: SourceConfig) -> float:
-        async with self.db.reading() as session:
-            state = await session.get(SourceState, config.name)
-        if state is None:
-            return config.interval
-        now = utcnow()
-        due = [state.next_poll_at or now]
-        if state.lease_owner not in (None, self.owner) and state.lease_until:
-            due.append(state.lease_until)
-        return max((max(due) - now).total_seconds(), 0.0)
-
-    async def _save_page(
-        self, name: str, cursor: str | None, fetched: int, stored: int, skipped: int
-    ) -> None:
-        """Store a cursor once its page's posts are stored, and extend the lease."""
-        async with self.db.writing() as session:
-            state = await session.get(SourceState, name, with_for_update=True)
-            assert state is not None
-            state.cursor = cursor
-            state.fetched_total += fetched
-            state.stored_total += stored
-            state.skipped_total += skipped
-            state.lease_until = utcnow() + dt.timedelta(seconds=self.timings.lease)
-
-    async def _finish(self, config: SourceConfig, result: RoundResult, **changes: object) -> None:
-        async with self.db.writing() as session:
-            state = await session.get(SourceState, config.name, with_for_update=True)
-            assert state is not None
-            for key, value in changes.items():
-                setattr(state, key, value)
-            if state.lease_owner == self.owner:
-                state.lease_owner = state.lease_until = None
-            result.next_poll_at = state.next_poll_at
+        """Make sure every source has a state row (once per poller)."""
+        if not self._prepared:
+            await self.schedule.prepare(self.configs)
+            self._prepared = True
 
     # -- one round -------------------------------------------------------------
 
     async def poll(self, config: SourceConfig, *, force: bool = False) -> RoundResult | None:
         """One round of ``config``; None when it is not due or another process holds it."""
         await self.prepare()
-        state = await self._claim(config, force=force)
+        state = await self.schedule.claim(config.name, force=force)
         if state is None:
             return None
         result = RoundResult(config.name)
@@ -348,9 +260,8 @@ class Poller:
             return result
         result.ok = True
         now = utcnow()
-        await self._finish(
-            config,
-            result,
+        result.next_poll_at = await self.schedule.finish(
+            config.name,
             last_success_at=now,
             error_kind=None,
             consecutive_failures=0,
@@ -384,9 +295,8 @@ class Poller:
         now = utcnow()
         result.error = str(exc)
         log.warning("source %s: %s; next try in %.0f s", config.name, exc, delay)
-        await self._finish(
-            config,
-            result,
+        result.next_poll_at = await self.schedule.finish(
+            config.name,
             last_error=str(exc)[:1000],
             last_error_at=now,
             error_kind=kind,
@@ -419,9 +329,11 @@ class Poller:
             if report.held:
                 # Read this page again next round: some of its images are not stored yet.
                 result.held += report.held
-                await self._save_page(config.name, cursor, len(page.posts), report.stored, skipped)
+                await self.schedule.save_page(
+                    config.name, cursor, len(page.posts), report.stored, skipped
+                )
                 return
-            await self._save_page(
+            await self.schedule.save_page(
                 config.name, page.next_cursor, len(page.posts), report.stored, skipped
             )
             moved = page.next_cursor not in (None, cursor)
@@ -450,7 +362,9 @@ class Poller:
         result.skipped += skipped
         result.held += report.held
         result.problems += report.problems
-        await self._save_page(config.name, state.cursor, len(page.posts), report.stored, skipped)
+        await self.schedule.save_page(
+            config.name, state.cursor, len(page.posts), report.stored, skipped
+        )
 
     def _recheck_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
         if config.name in self._cannot_tell:
@@ -459,89 +373,18 @@ class Poller:
         return last is None or (now - last).total_seconds() >= self.timings.recheck_every
 
     async def _recheck(self, config: SourceConfig, source: Source) -> int:
-        """Ask the network about recently approved posts; remove those deleted there."""
-        since = utcnow() - dt.timedelta(seconds=self.timings.recheck_window)
-        async with self.db.reading() as session:
-            rows = (
-                await session.execute(
-                    select(RemotePhoto, Photo)
-                    .join(Photo, Photo.id == RemotePhoto.photo_id)
-                    .where(
-                        RemotePhoto.source_name == config.name,
-                        Photo.status == Status.APPROVED.value,
-                        Photo.approved_at >= since,
-                    )
-                    .order_by(RemotePhoto.checked_at.is_not(None), RemotePhoto.checked_at)
-                    .limit(self.timings.recheck_batch * 4)
-                )
-            ).all()
-        posts: dict[str, RemotePost] = {}
-        for origin, photo in rows:
-            if origin.uri not in posts and len(posts) < self.timings.recheck_batch:
-                posts[origin.uri] = RemotePost(
-                    source=photo.source,
-                    id_at_source=origin.remote_id,
-                    uri=origin.uri,
-                    permalink=photo.permalink,
-                    author=None,
-                    posted_at=photo.posted_at,
-                    caption=photo.caption,
-                )
-        removed = 0
-        for uri, post in posts.items():
-            exists = await source.exists(post)
-            if exists is None:
-                self._cannot_tell.add(config.name)
-                break
-            if exists:
-                await self._mark_checked(uri)
-            else:
-                removed += await self._remove_post(uri)
+        removed, can_tell = await deletions.recheck(
+            self.db,
+            source,
+            config.name,
+            dt.timedelta(seconds=self.timings.recheck_window),
+            self.timings.recheck_batch,
+        )
+        if not can_tell:
+            self._cannot_tell.add(config.name)
         if removed and self.hub is not None:
             self.hub.wake()
         return removed
-
-    async def _mark_checked(self, uri: str) -> None:
-        async with self.db.writing() as session:
-            await session.execute(
-                update(RemotePhoto).where(RemotePhoto.uri == uri).values(checked_at=utcnow())
-            )
-
-    async def _remove_post(self, uri: str) -> int:
-        """Remove every photo of a post deleted at the source (all its images)."""
-        removed = 0
-        async with self.db.writing() as session:
-            ids = (
-                await session.scalars(
-                    select(Photo.id)
-                    .join(RemotePhoto, RemotePhoto.photo_id == Photo.id)
-                    .where(RemotePhoto.uri == uri, Photo.status != Status.REMOVED.value)
-                )
-            ).all()
-            for photo_id in ids:
-                await service.decide(
-                    session,
-                    photo_id,
-                    Action.REMOVE,
-                    rule="source_deleted",
-                    reason=SOURCE_DELETED_REASON,
-                )
-                removed += 1
-            await session.execute(
-                update(RemotePhoto).where(RemotePhoto.uri == uri).values(checked_at=utcnow())
-            )
-        return removed
-
-
-def _new_state(config: SourceConfig) -> SourceState:
-    return SourceState(
-        name=config.name,
-        type=config.type,
-        consecutive_failures=0,
-        fetched_total=0,
-        stored_total=0,
-        skipped_total=0,
-    )
 
 
 def configured_sources(settings: Settings) -> list[SourceConfig]:
