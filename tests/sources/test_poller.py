@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tests.factories import sign_in
+from tests.factories import decide, sign_in
 from tests.fake_mastodon import FakeMastodon, FakeStatus, wall_env, write_wall_toml
 from tests.live import running
 from wall.app import create_app
@@ -143,7 +143,7 @@ async def test_the_wall_fills_its_moderation_queue_by_itself(
             httpx.AsyncClient(transport=transport, base_url="http://wall.test") as visitor,
         ):
             assert (await visitor.get("/api/moderation/sources")).status_code == 401
-            await sign_in(moderator, settings)
+            csrf = await sign_in(moderator, settings)
 
             async def queue() -> list[dict[str, Any]]:
                 answer = await moderator.get("/api/moderation/photos?status=pending")
@@ -190,6 +190,15 @@ async def test_the_wall_fills_its_moderation_queue_by_itself(
             assert dt.datetime.fromisoformat(health["next_poll_at"]) > dt.datetime.now(dt.UTC)
             assert (health["fetched_total"], health["stored_total"]) == (4, 3)
             assert health["skipped_total"] == 2  # the video-only post, the one without our tag
+
+            # Approved, it reaches the public feed with its credit, served from our storage.
+            assert (await decide(moderator, csrf, zoe["id"], "approve")).status_code == 200
+            [shown] = (await visitor.get("/api/wall/photos")).json()["photos"]
+            assert (shown["author"]["handle"], shown["permalink"]) == (
+                "@zoe@127.0.0.1",
+                "https://fake.example/@zoe/101",
+            )
+            assert (await visitor.get(shown["image"]["url"])).status_code == 200
 
     timeline = mastodon.seen()
     assert timeline and all(seen.user_agent == USER_AGENT for seen in timeline)
