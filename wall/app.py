@@ -24,7 +24,8 @@ from wall.db import Database
 from wall.errors import WallError
 from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
-from wall.web import api, moderation, public
+from wall.sources.poller import configured_sources, start_poller
+from wall.web import api, moderation, public, sources
 from wall.web.responses import handle_http_exception, handle_wall_error
 
 PACKAGE_DIR = Path(__file__).parent
@@ -88,12 +89,22 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         secret_key = load_secret_key(settings)
+        source_configs = configured_sources(settings)
         db = Database(settings.database_url, null_pool=null_pool)
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
         store = MediaStore(settings.media_path)
         sweeper = housekeeping.Sweeper(db, store, uploads.spool_dir(settings))
         await sweeper.start()
+        decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
+        poller = await start_poller(
+            settings,
+            source_configs,
+            db,
+            store=store,
+            hub=hub,
+            limiter=decode_limiter,
+        )
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["hashtags"] = settings.hashtags
         try:
@@ -105,11 +116,14 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "secret_key": secret_key,
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
-                "decode_limiter": anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES),
+                "decode_limiter": decode_limiter,
                 "templates": templates,
+                "sources": source_configs,
             }
         finally:
             await sweeper.stop()
+            if poller is not None:
+                await poller.close()
             await hub.stop()
             await db.dispose()
 
@@ -117,6 +131,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *public.routes,
         *api.routes,
         *moderation.routes,
+        *sources.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
     return Starlette(

@@ -1,4 +1,4 @@
-"""The ``wall`` command: serve, migrate, moderator. Exit 0 ok, 1 failure, 2 usage."""
+"""The ``wall`` command: serve, migrate, moderator, poll. Exit 0 ok, 1 failure, 2 usage."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -14,12 +15,19 @@ from sqlalchemy import func, select
 from wall import auth, migrations
 from wall.config import ConfigError, Settings
 from wall.db import Database
+from wall.media import MediaStore
 from wall.models import Moderator
 from wall.moderation import audit
+from wall.sources.base import SourceConfig
+from wall.sources.poller import configured_sources, create_poller
 
 
 class CommandError(Exception):
     """An expected failure: its message is printed as one line, exit status 1."""
+
+
+class UsageError(Exception):
+    """A bad request from the command line: one line, exit status 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
         "disable", help="disable a moderator and end their sessions"
     )
     disable.add_argument("email")
+    poll = commands.add_parser("poll", help="run the source pollers in the foreground")
+    poll.add_argument(
+        "--once",
+        action="store_true",
+        help="one round of every source, then exit (0 if all answered)",
+    )
+    poll.add_argument("--source", metavar="NAME", help="poll only this source (its wall.toml name)")
     return parser
 
 
@@ -136,6 +151,7 @@ async def _disable_moderator(settings: Settings, email: str) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    configs = configured_sources(settings)  # a bad wall.toml stops here, before serving
     _migrate(settings)
     created = asyncio.run(_ensure_first_moderator(settings))
     base = settings.public_url or f"http://{host}:{port}"
@@ -146,6 +162,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         email, password = created
         shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
         print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
+    if configs:
+        names = ", ".join(config.name for config in configs)
+        print(f"Sources interrogées : {names}", flush=True)
     if workers > 1:
         uvicorn.run(
             "wall.app:create_app_from_env",
@@ -166,6 +185,44 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=True,
         )
+
+
+def _sources_to_poll(settings: Settings, only: str | None) -> list[SourceConfig]:
+    configs = configured_sources(settings)
+    if not configs:
+        raise UsageError(
+            "no source to poll: create wall.toml or set WALL_SOURCES_FILE (see docs/sources.md)"
+        )
+    if only is None:
+        return configs
+    chosen = [config for config in configs if config.name == only]
+    if not chosen:
+        names = ", ".join(config.name for config in configs)
+        raise UsageError(f"unknown source {only!r} (configured: {names})")
+    return chosen
+
+
+async def _poll(settings: Settings, configs: list[SourceConfig], once: bool) -> int:
+    db = Database(settings.database_url)
+    poller = create_poller(settings, configs, db, store=MediaStore(settings.media_path))
+    try:
+        if once:
+            results = await poller.run_once()
+            for result in results:
+                print(result.line(), flush=True)
+            return 0 if all(result.ok for result in results) else 1
+        names = ", ".join(config.name for config in configs)
+        print(f"polling {names} (Ctrl-C to stop)", flush=True)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, poller.request_stop)
+        try:
+            await poller.run_forever()
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+        return 0
+    finally:
+        await poller.close()
+        await db.dispose()
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -203,8 +260,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             asyncio.run(_disable_moderator(settings, args.email))
             print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
+        elif args.command == "poll":
+            configs = _sources_to_poll(settings, args.source)
+            _migrate(settings)
+            return asyncio.run(_poll(settings, configs, args.once))
     except ConfigError as exc:
         print(f"wall: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"wall: {exc}", file=sys.stderr)
         return 2
     except CommandError as exc:
         print(f"wall: {exc}", file=sys.stderr)

@@ -260,3 +260,48 @@ class RemovalRequest(Base):
     )
     resolution: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RemotePhoto(Base):
+    """Where a photo found on a network came from; one row per such photo.
+
+    Kept beside ``photos`` rather than in it: uploads have none of this, and
+    the re-check for deletions at the source reads only these rows.
+    """
+
+    __tablename__ = "remote_photos"
+
+    photo_id: Mapped[str] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_name: Mapped[str] = mapped_column(String(100), index=True)  # wall.toml's name
+    uri: Mapped[str] = mapped_column(Text)  # the post's global uri, the same on every instance
+    remote_id: Mapped[str] = mapped_column(String(255))  # the id on the instance that answered
+    image_index: Mapped[int] = mapped_column(Integer)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SourceState(Base):
+    """What the poller remembers about one configured source (``wall.toml`` name)."""
+
+    __tablename__ = "source_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # "retryable" or "permanent" while failing, None after a success.
+    error_kind: Mapped[str | None] = mapped_column(String(16))
+    next_poll_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_head_read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_recheck_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A poller process holds a source while it polls it, so several workers
+    # (``wall serve --workers N``, ``wall poll``) never poll one source twice.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,107 @@
+"""Bounded image downloads: size cap while streaming, redirects, private addresses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.fake_mastodon import jpeg
+from tests.live import LiveServer
+from wall.sources.base import create_client
+from wall.sources.download import DownloadError, download
+
+IMAGE = jpeg(3)
+
+
+async def image(request: Request) -> Response:
+    return Response(IMAGE, media_type="image/jpeg")
+
+
+async def endless(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(64):
+            yield b"\0" * 16384  # 1 MiB in all, sent without a Content-Length
+
+    return StreamingResponse(chunks(), media_type="image/jpeg")
+
+
+def tiny_app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/image", image),
+            Route("/redirect", lambda r: RedirectResponse("/image", 302)),
+            Route("/loop", lambda r: RedirectResponse("/loop", 302)),
+            Route("/endless", endless),
+            Route("/empty", lambda r: Response(b"", media_type="image/jpeg")),
+            Route("/gone", lambda r: Response(status_code=404)),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    live = LiveServer(tiny_app())
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+async def test_downloads_and_follows_a_redirect(server: LiveServer, tmp_path: Path) -> None:
+    async with create_client() as client:
+        for path in ("/image", "/redirect"):
+            got = await download(
+                client, server.url + path, tmp_path, max_bytes=10**6, private_ok=True
+            )
+            assert got.read_bytes() == IMAGE
+            got.unlink()
+
+
+@pytest.mark.parametrize(
+    ("path", "max_bytes", "retryable", "message"),
+    [
+        ("/endless", 100_000, False, "too large"),
+        ("/image", len(IMAGE) - 1, False, "too large"),
+        ("/loop", 10**6, False, "redirects"),
+        ("/empty", 10**6, False, "empty"),
+        ("/gone", 10**6, False, "HTTP 404"),
+    ],
+)
+async def test_refusals_leave_nothing_behind(
+    server: LiveServer,
+    tmp_path: Path,
+    path: str,
+    max_bytes: int,
+    retryable: bool,
+    message: str,
+) -> None:
+    async with create_client() as client:
+        with pytest.raises(DownloadError) as refused:
+            await download(
+                client, server.url + path, tmp_path, max_bytes=max_bytes, private_ok=True
+            )
+    assert refused.value.retryable is retryable
+    assert message in str(refused.value)
+    assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["{server}/image", "http://localhost:9/image", "http://10.0.0.8/image", "file:///etc/passwd"],
+)
+async def test_private_addresses_and_other_schemes_are_refused(
+    server: LiveServer, tmp_path: Path, url: str
+) -> None:
+    async with create_client() as client:
+        with pytest.raises(DownloadError) as refused:
+            await download(client, url.format(server=server.url), tmp_path, max_bytes=10**6)
+    assert not refused.value.retryable
+    assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []

@@ -1,0 +1,442 @@
+"""The scheduler: polls every configured source at its interval, and never stops the wall.
+
+One ``Poller`` runs one loop per source (``start``/``stop`` from the app's
+lifespan, ``run_forever`` or ``run_once`` from ``wall poll``). Each round of a
+source:
+
+1. takes the source's lease in ``source_states`` (only when the source is due,
+   unless forced), so several processes never poll one source at once
+   (``schedule``);
+2. fetches from the stored cursor, stores the page's new images (``ingest``), and only then
+   stores the page's cursor (several pages per round while a catch-up lasts);
+   an image that failed in a retryable way holds the cursor back so the page
+   is read again next round (at most ``MAX_IMAGE_ATTEMPTS`` rounds);
+3. re-reads the head page now and then on networks whose late posts can land
+   behind the cursor (Mastodon), keeping the stored cursor;
+4. now and then asks the network whether recently approved posts still exist,
+   and removes from the wall those deleted at the source (``deletions``);
+5. records the outcome: success, or the error and a backoff (exponential with
+   jitter, at least what the network asked for; long after a permanent error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import anyio
+import httpx
+
+from wall.config import Settings
+from wall.db import Database
+from wall.events import EventHub
+from wall.media import MediaLimits, MediaStore
+from wall.models import SourceState, utcnow
+from wall.sources import deletions
+from wall.sources.base import (
+    PermanentSourceError,
+    RetryableSourceError,
+    Source,
+    SourceConfig,
+    create_client,
+)
+from wall.sources.download import DownloadError, allows_private
+from wall.sources.ingest import Ingest
+from wall.sources.registry import build_source
+from wall.sources.schedule import Schedule, process_owner
+from wall.sources.toml import load_sources
+
+log = logging.getLogger(__name__)
+
+# Networks whose late posts get ids below ones already seen (federation).
+HEAD_REREAD_TYPES = frozenset({"mastodon"})
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Timings:
+    head_reread: float = 300.0  # seconds between head re-reads (Mastodon)
+    recheck_every: float = 900.0  # seconds between deletion re-checks of a source
+    recheck_window: float = 3 * 86400.0  # re-check photos approved this recently
+    recheck_batch: int = 20  # posts asked about per re-check
+    max_backoff: float = 1800.0  # cap of the exponential backoff
+    permanent_backoff: float = 3600.0  # wait after a permanent error
+    lease: float = 300.0  # how long a round may hold a source
+    max_pages: int = 10  # pages per round while catching up
+
+
+def backoff_delay(
+    interval: float,
+    failures: int,
+    *,
+    retry_after: float | None,
+    max_backoff: float,
+    rng: random.Random,
+) -> float:
+    """Seconds to wait after ``failures`` retryable failures in a row (``failures`` >= 1).
+
+    Doubles from twice the interval up to ``max_backoff``, with jitter over the
+    upper half so that many walls do not retry in step; never less than the
+    interval, and never less than what the network asked for.
+    """
+    ceiling = min(max_backoff, interval * 2.0 ** min(failures, 30))
+    delay = max(interval, ceiling * rng.uniform(0.5, 1.0))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+@dataclass
+class RoundResult:
+    """The outcome of one round of one source, for ``wall poll --once`` and logs."""
+
+    name: str
+    ok: bool = False
+    fetched: int = 0
+    stored: int = 0
+    skipped: int = 0
+    removed: int = 0
+    held: int = 0
+    error: str | None = None
+    busy: bool = False  # another process holds the source
+    next_poll_at: dt.datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.busy:
+            return f"{self.name}: busy (another poller holds it)"
+        if not self.ok:
+            return f"{self.name}: error: {self.error}"
+        text = (
+            f"{self.name}: ok, fetched {self.fetched}, stored {self.stored}, skipped {self.skipped}"
+        )
+        if self.held:
+            text += f", {self.held} image(s) to retry"
+        if self.removed:
+            text += f", removed {self.removed} deleted at source"
+        return text
+
+
+class Poller:
+    """Polls ``configs``; the HTTP client and the database belong to the caller."""
+
+    def __init__(
+        self,
+        configs: Sequence[SourceConfig],
+        *,
+        db: Database,
+        client: httpx.AsyncClient,
+        ingest: Ingest,
+        hub: EventHub | None = None,
+        timings: Timings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.configs = list(configs)
+        self.db = db
+        self.client = client
+        self.ingest = ingest
+        self.hub = hub
+        self.timings = timings or Timings()
+        self.rng = rng or random.Random()
+        self.schedule = Schedule(db, process_owner(), self.timings.lease)
+        self.sources: dict[str, Source] = {c.name: build_source(c, client) for c in configs}
+        self._private_ok: dict[str, bool] = {}
+        self._cannot_tell: set[str] = set()  # sources whose adapter cannot see deletions
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._prepared = False
+        self.owns_client = False
+
+    # -- running ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Run every source's loop in one background task."""
+        await self.prepare()
+        self._task = asyncio.create_task(self.run_forever(), name="source-poller")
+
+    async def stop(self) -> None:
+        """Stop the loops (a round in progress gets a few seconds) and release leases."""
+        self._stop.set()
+        if self._task is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except Exception:
+                log.exception("the source poller ended with an error")
+            self._task = None
+        try:
+            await self.schedule.release_all()
+        except Exception:
+            log.exception("could not release the sources' leases")
+
+    def request_stop(self) -> None:
+        """Ask the loops to end after the step in progress (a signal handler)."""
+        self._stop.set()
+
+    async def close(self) -> None:
+        """Stop, and close the HTTP client if this poller made it (``create_poller``)."""
+        await self.stop()
+        if self.owns_client:
+            await self.client.aclose()
+
+    async def run_forever(self) -> None:
+        await self.prepare()
+        async with anyio.create_task_group() as group:
+            for config in self.configs:
+                group.start_soon(self._loop, config)
+
+    async def run_once(self, *, force: bool = True) -> list[RoundResult]:
+        """One round of every source at once, due or not (``force``)."""
+        await self.prepare()
+        results: dict[str, RoundResult] = {}
+
+        async def one(config: SourceConfig) -> None:
+            results[config.name] = await self.poll(config, force=force) or RoundResult(
+                config.name, busy=True
+            )
+
+        async with anyio.create_task_group() as group:
+            for config in self.configs:
+                group.start_soon(one, config)
+        return [results[config.name] for config in self.configs]
+
+    async def _loop(self, config: SourceConfig) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.poll(config)
+                wait = await self.schedule.seconds_until_due(config.name, config.interval)
+            except Exception:
+                log.exception("source %s: poller round failed", config.name)
+                wait = config.interval
+            with anyio.move_on_after(max(0.05, wait)):
+                await self._stop.wait()
+
+    async def prepare(self) -> None:
+        """Make sure every source has a state row (once per poller)."""
+        if not self._prepared:
+            await self.schedule.prepare(self.configs)
+            self._prepared = True
+
+    # -- one round -------------------------------------------------------------
+
+    async def poll(self, config: SourceConfig, *, force: bool = False) -> RoundResult | None:
+        """One round of ``config``; None when it is not due or another process holds it."""
+        await self.prepare()
+        state = await self.schedule.claim(config.name, force=force)
+        if state is None:
+            return None
+        result = RoundResult(config.name)
+        source = self.sources[config.name]
+        started = utcnow()
+        changes: dict[str, object] = {}
+        # Without a cursor the first fetch reads the head anyway.
+        head_due = self._head_due(config, state, started)
+        if state.cursor is None:
+            changes["last_head_read_at"] = started
+        try:
+            await self._read_pages(config, source, state, result)
+            if head_due and not result.held:
+                await self._read_head(config, source, state, result)
+                changes["last_head_read_at"] = started
+            if self._recheck_due(config, state, started):
+                result.removed = await self._recheck(config, source)
+                changes["last_recheck_at"] = started
+        except (RetryableSourceError, PermanentSourceError) as exc:
+            await self._failed(config, state, result, exc, changes)
+            return result
+        except Exception as exc:
+            log.exception("source %s: unexpected failure", config.name)
+            wrapped = RetryableSourceError(config.name, f"unexpected {type(exc).__name__}: {exc}")
+            await self._failed(config, state, result, wrapped, changes)
+            return result
+        result.ok = True
+        now = utcnow()
+        result.next_poll_at = await self.schedule.finish(
+            config.name,
+            last_success_at=now,
+            error_kind=None,
+            consecutive_failures=0,
+            next_poll_at=now + dt.timedelta(seconds=config.interval),
+            **changes,
+        )
+        if result.held or result.problems:
+            log.warning("source %s: %s (%s)", config.name, result.line(), result.problems[0])
+        return result
+
+    async def _failed(
+        self,
+        config: SourceConfig,
+        state: SourceState,
+        result: RoundResult,
+        exc: RetryableSourceError | PermanentSourceError,
+        changes: dict[str, object],
+    ) -> None:
+        failures = state.consecutive_failures + 1
+        if isinstance(exc, PermanentSourceError):
+            kind, delay = "permanent", self.timings.permanent_backoff
+        else:
+            kind = "retryable"
+            delay = backoff_delay(
+                config.interval,
+                failures,
+                retry_after=exc.retry_after,
+                max_backoff=self.timings.max_backoff,
+                rng=self.rng,
+            )
+        now = utcnow()
+        result.error = str(exc)
+        log.warning("source %s: %s; next try in %.0f s", config.name, exc, delay)
+        result.next_poll_at = await self.schedule.finish(
+            config.name,
+            last_error=str(exc)[:1000],
+            last_error_at=now,
+            error_kind=kind,
+            consecutive_failures=failures,
+            next_poll_at=now + dt.timedelta(seconds=delay),
+            **changes,
+        )
+
+    async def _private_allowed(self, config: SourceConfig) -> bool:
+        if config.name not in self._private_ok:
+            try:
+                self._private_ok[config.name] = await allows_private(config.base_url)
+            except DownloadError:
+                return False
+        return self._private_ok[config.name]
+
+    async def _read_pages(
+        self, config: SourceConfig, source: Source, state: SourceState, result: RoundResult
+    ) -> None:
+        cursor = state.cursor
+        private_ok = await self._private_allowed(config)
+        for _ in range(self.timings.max_pages):
+            page = await source.fetch(cursor)
+            report = await self.ingest.page(config, page.posts, private_ok=private_ok)
+            skipped = page.skipped + page.withheld + report.skipped
+            result.fetched += len(page.posts)
+            result.stored += report.stored
+            result.skipped += skipped
+            result.problems += report.problems
+            if report.held:
+                # Read this page again next round: some of its images are not stored yet.
+                result.held += report.held
+                await self.schedule.save_page(
+                    config.name, cursor, len(page.posts), report.stored, skipped
+                )
+                return
+            await self.schedule.save_page(
+                config.name, page.next_cursor, len(page.posts), report.stored, skipped
+            )
+            moved = page.next_cursor not in (None, cursor)
+            cursor = page.next_cursor
+            state.cursor = cursor
+            if not page.posts or not moved or self._stop.is_set():
+                return
+
+    def _head_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
+        if config.type not in HEAD_REREAD_TYPES or state.cursor is None:
+            return False
+        last = state.last_head_read_at
+        return last is None or (now - last).total_seconds() >= self.timings.head_reread
+
+    async def _read_head(
+        self, config: SourceConfig, source: Source, state: SourceState, result: RoundResult
+    ) -> None:
+        # The returned cursor points at the head: keep the stored one.
+        page = await source.fetch(None)
+        report = await self.ingest.page(
+            config, page.posts, private_ok=await self._private_allowed(config)
+        )
+        skipped = page.skipped + page.withheld + report.skipped
+        result.fetched += len(page.posts)
+        result.stored += report.stored
+        result.skipped += skipped
+        result.held += report.held
+        result.problems += report.problems
+        await self.schedule.save_page(
+            config.name, state.cursor, len(page.posts), report.stored, skipped
+        )
+
+    def _recheck_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
+        if config.name in self._cannot_tell:
+            return False
+        last = state.last_recheck_at
+        return last is None or (now - last).total_seconds() >= self.timings.recheck_every
+
+    async def _recheck(self, config: SourceConfig, source: Source) -> int:
+        removed, can_tell = await deletions.recheck(
+            self.db,
+            source,
+            config.name,
+            dt.timedelta(seconds=self.timings.recheck_window),
+            self.timings.recheck_batch,
+        )
+        if not can_tell:
+            self._cannot_tell.add(config.name)
+        if removed and self.hub is not None:
+            self.hub.wake()
+        return removed
+
+
+def configured_sources(settings: Settings) -> list[SourceConfig]:
+    """The sources of ``wall.toml`` (``WALL_SOURCES_FILE``); none without a file.
+
+    Raises ``ConfigError`` (one line) for a file that cannot be used.
+    """
+    path = settings.sources_path
+    return load_sources(path, settings) if path is not None else []
+
+
+def create_poller(
+    settings: Settings,
+    configs: Sequence[SourceConfig],
+    db: Database,
+    *,
+    store: MediaStore,
+    hub: EventHub | None = None,
+    limiter: anyio.CapacityLimiter | None = None,
+    timings: Timings | None = None,
+) -> Poller:
+    """A poller with its own HTTP client (the wall's User-Agent); ``close()`` closes it."""
+    client = create_client()
+    ingest = Ingest(
+        db,
+        store,
+        client,
+        limits=MediaLimits(max_bytes=settings.max_upload_bytes),
+        tmp_dir=settings.data_path / "tmp",
+        limiter=limiter,
+    )
+    poller = Poller(configs, db=db, client=client, ingest=ingest, hub=hub, timings=timings)
+    poller.owns_client = True
+    return poller
+
+
+async def start_poller(
+    settings: Settings,
+    configs: Sequence[SourceConfig],
+    db: Database,
+    *,
+    store: MediaStore,
+    hub: EventHub | None = None,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> Poller | None:
+    """For the app's lifespan: a running poller, or None when no source is configured."""
+    if not configs:
+        return None
+    poller = create_poller(settings, configs, db, store=store, hub=hub, limiter=limiter)
+    try:
+        await poller.start()
+    except BaseException:
+        await poller.close()
+        raise
+    return poller

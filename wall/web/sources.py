@@ -1,0 +1,59 @@
+"""``GET /api/moderation/sources``: the health of each configured source, for moderators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from wall.models import SourceState
+from wall.photos import iso
+from wall.sources.base import SourceConfig
+from wall.web.session import require_moderator
+
+
+def health(state: SourceState | None) -> str:
+    """``new`` (never polled), ``ok``, ``retrying`` (backing off) or ``failing`` (permanent)."""
+    if state is None or (state.last_success_at is None and state.error_kind is None):
+        return "new"
+    if state.error_kind == "permanent":
+        return "failing"
+    if state.error_kind == "retryable":
+        return "retrying"
+    return "ok"
+
+
+def source_json(config: SourceConfig, state: SourceState | None) -> dict[str, Any]:
+    return {
+        "name": config.name,
+        "type": config.type,
+        "base_url": config.base_url,
+        "interval": config.interval,
+        "health": health(state),
+        "last_success_at": iso(state.last_success_at) if state else None,
+        "last_error": state.last_error if state else None,
+        "last_error_at": iso(state.last_error_at) if state else None,
+        "next_poll_at": iso(state.next_poll_at) if state else None,
+        "consecutive_failures": state.consecutive_failures if state else 0,
+        "fetched_total": state.fetched_total if state else 0,
+        "stored_total": state.stored_total if state else 0,
+        "skipped_total": state.skipped_total if state else 0,
+        "last_head_read_at": iso(state.last_head_read_at) if state else None,
+    }
+
+
+async def list_sources(request: Request) -> Response:
+    await require_moderator(request)
+    configs: list[SourceConfig] = request.state.sources
+    async with request.state.db.reading() as session:
+        rows = await session.scalars(
+            select(SourceState).where(SourceState.name.in_([c.name for c in configs]))
+        )
+        states = {state.name: state for state in rows.all()}
+    return JSONResponse([source_json(c, states.get(c.name)) for c in configs])
+
+
+routes = [Route("/api/moderation/sources", list_sources, name="moderation_sources")]
