@@ -26,6 +26,7 @@ from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
 from wall.web import api, moderation, public, sources
+from wall.web.answers import AnswerCache
 from wall.web.responses import handle_http_exception, handle_wall_error
 
 PACKAGE_DIR = Path(__file__).parent
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
                 "decode_limiter": decode_limiter,
+                "answers": AnswerCache(),
                 "templates": templates,
                 "sources": source_configs,
             }

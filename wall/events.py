@@ -98,6 +98,7 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._listener: Any = None
         self._stopping = False
+        self._dispatching = asyncio.Lock()
 
     @property
     def connections(self) -> int:
@@ -130,8 +131,13 @@ class EventHub:
                 await self._listener.close()
 
     def wake(self) -> None:
-        """Look for new rows now (after a commit in this process)."""
+        """Look for new rows soon (after a commit in this process)."""
         self._wakeup.set()
+
+    async def catch_up(self) -> None:
+        """Hand out every committed row now: after a request's own commit, so its
+        answer never gets ahead of the screens and the feed cache."""
+        await self._dispatch_new()
 
     async def latest_id(self) -> int:
         async with self.db.reading() as session:
@@ -189,6 +195,10 @@ class EventHub:
                 log.exception("event hub could not read new events")
 
     async def _dispatch_new(self) -> None:
+        async with self._dispatching:  # the loop and catch_up() must not both hand out a row
+            await self._dispatch_unlocked()
+
+    async def _dispatch_unlocked(self) -> None:
         while True:
             async with self.db.reading() as session:
                 rows = (

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -12,6 +9,7 @@ from starlette.routing import Route
 from wall import events, photos
 from wall.errors import BadRequest
 from wall.moderation.states import Status
+from wall.web import answers
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -19,43 +17,30 @@ SSE_HEADERS = {
 }
 
 
-def json_with_etag(
-    request: Request, payload: dict[str, object], volatile: frozenset[str] = frozenset()
-) -> Response:
-    """A JSON answer with an ETag; ``304`` when the client already has it.
-
-    Keys in ``volatile`` are sent but left out of the tag: a client holding an
-    older value of them still holds a valid answer.
-    """
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    stable = {key: value for key, value in payload.items() if key not in volatile}
-    digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
-    etag = f'"{digest[:32]}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
-
-
 async def wall_photos(request: Request) -> Response:
     limit = photos.parse_limit(request.query_params.get("limit"))
     before = request.query_params.get("before")
+    if before is not None:
+        photos.decode_cursor(before)  # a bad cursor is refused before the cache
     hub: events.EventHub = request.state.hub
     last_event_id = hub.last_id
-    async with request.state.db.reading() as session:
-        rows, next_cursor = await photos.page_by_status(session, Status.APPROVED, limit, before)
-        total = await photos.count_by_status(session, Status.APPROVED)
-    return json_with_etag(
-        request,
-        {
+
+    async def compute() -> answers.Answer:
+        async with request.state.db.reading() as session:
+            rows, next_cursor = await photos.page_by_status(session, Status.APPROVED, limit, before)
+            total = await photos.count_by_status(session, Status.APPROVED)
+        payload: dict[str, object] = {
             "photos": [photos.photo_json(photo) for photo in rows],
             "next": next_cursor,
             "count": total,
             # Where a fresh client should start its event stream (?after=…).
             "last_event_id": last_event_id,
-        },
-        volatile=frozenset({"last_event_id"}),
-    )
+        }
+        return answers.encode(payload, volatile=frozenset({"last_event_id"}))
+
+    cache: answers.AnswerCache = request.state.answers
+    key = f"photos:{limit}:{before or ''}"
+    return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 
 def _after_id(request: Request) -> int | None:
@@ -78,9 +63,13 @@ async def wall_events(request: Request) -> Response:
 
 
 async def wall_stats(request: Request) -> Response:
-    async with request.state.db.reading() as session:
-        payload = await photos.stats(session)
-    return json_with_etag(request, payload)
+    async def compute() -> answers.Answer:
+        async with request.state.db.reading() as session:
+            return answers.encode(await photos.stats(session))
+
+    cache: answers.AnswerCache = request.state.answers
+    hub: events.EventHub = request.state.hub
+    return answers.respond(request, await cache.get_or_compute("stats", hub.last_id, compute))
 
 
 routes = [

@@ -125,7 +125,7 @@ async def decision(request: Request) -> Response:
             client=client_ip(request),
             max_pinned=settings.max_pinned,
         )
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse(mod_photo(photo, None))
 
 
@@ -170,7 +170,7 @@ async def bulk_decision(request: Request) -> Response:
                     "message": exc.message,
                 }
             )
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse({"results": results, "decided": sum(1 for r in results if r["ok"])})
 
 
@@ -178,7 +178,7 @@ async def undo(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         photo = await service.undo(session, who.moderator, client=client_ip(request))
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse(mod_photo(photo, None))
 
 
@@ -186,7 +186,7 @@ async def claim(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         holder = await claims.claim(session, request.path_params["photo_id"], who.moderator)
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse(
         {
             "id": request.path_params["photo_id"],
@@ -200,7 +200,7 @@ async def release(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         await claims.release_all(session, who.moderator)
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse({"released": True})
 
 
@@ -258,7 +258,7 @@ async def intake(request: Request) -> Response:
     async with request.state.db.writing() as session:
         since = await queue.set_paused(session, paused, who.moderator, client_ip(request))
         await events.append(session, "queue.intake", {"paused_since": photos.iso(since)})
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse({"paused": since is not None, "paused_since": photos.iso(since)})
 
 

@@ -32,7 +32,7 @@ async def removal_form(request: Request) -> Response:
         response = render(request, "removal_request.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return render(
         request,
         "message.html",
@@ -75,7 +75,7 @@ async def resolve_request(request: Request) -> Response:
             who.moderator,
             client_ip(request),
         )
-    request.state.hub.wake()
+    await request.state.hub.catch_up()
     return JSONResponse(body)
 
 
