@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import secrets
 import signal
@@ -18,6 +19,7 @@ from wall.db import Database
 from wall.media import MediaStore
 from wall.models import Moderator
 from wall.moderation import audit
+from wall.purge import PurgeReport, purge
 from wall.sources.base import SourceConfig
 from wall.sources.poller import configured_sources, create_poller
 
@@ -58,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         help="one round of every source, then exit (0 if all answered)",
     )
     poll.add_argument("--source", metavar="NAME", help="poll only this source (its wall.toml name)")
+    purge = commands.add_parser(
+        "purge", help="after the campaign: delete every photo, its files and removal requests"
+    )
+    purge.add_argument(
+        "--force", action="store_true", help="purge even before the configured keep-until date"
+    )
     return parser
 
 
@@ -146,6 +154,29 @@ async def _disable_moderator(settings: Settings, email: str) -> None:
             )
     finally:
         await db.dispose()
+
+
+async def _purge(settings: Settings) -> PurgeReport:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        return await purge(db, MediaStore(settings.media_path))
+    finally:
+        await db.dispose()
+
+
+def _purge_command(settings: Settings, force: bool) -> None:
+    today = dt.datetime.now(settings.timezone).date()
+    if today <= settings.photos_kept_until and not force:
+        raise CommandError(
+            f"photos are kept until {settings.photos_kept_until.isoformat()} "
+            "(WALL_KEEP_UNTIL); use --force to purge now"
+        )
+    _migrate(settings)
+    report = asyncio.run(_purge(settings))
+    print(
+        f"purged {report.photos} photos, {report.files} files, "
+        f"{report.removal_requests} removal requests"
+    )
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -260,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             asyncio.run(_disable_moderator(settings, args.email))
             print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
+        elif args.command == "purge":
+            _purge_command(settings, args.force)
         elif args.command == "poll":
             configs = _sources_to_poll(settings, args.source)
             _migrate(settings)
