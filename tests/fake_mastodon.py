@@ -59,6 +59,14 @@ class FakeStatus:
     uri: str | None = None  # default: made from this server's URL
 
 
+FIRST_POST = dt.datetime(2024, 2, 15, 13, 0, tzinfo=dt.UTC)
+
+
+def posted_at(status_id: int) -> dt.datetime:
+    """Status n was posted n seconds after the first post of the day."""
+    return FIRST_POST + dt.timedelta(seconds=status_id)
+
+
 @dataclass
 class FakeMastodon:
     """Statuses, media files and failures; thread-safe, shared with the server thread."""
@@ -68,7 +76,7 @@ class FakeMastodon:
     timeline_failure: str | None = None
     media_failures: dict[str, str] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
-    id_offset: int = 0  # another instance numbers the same posts differently
+    id_offset: int = 0  # another instance numbers the same posts differently (< 65536)
     media_base: str | None = None  # where media URLs point (default: this server)
     url: str = ""
 
@@ -77,6 +85,15 @@ class FakeMastodon:
         self._server: LiveServer | None = None
 
     # -- test side -------------------------------------------------------------
+
+    def wire_id(self, status_id: int) -> int:
+        """The id this instance gives a status: a Mastodon snowflake of its time
+        (milliseconds << 16), the instance's own sequence in the low bits."""
+        return (int(posted_at(status_id).timestamp() * 1000) << 16) + self.id_offset
+
+    def local_id(self, wire_id: int) -> int:
+        moment = dt.datetime.fromtimestamp((wire_id >> 16) / 1000, dt.UTC)
+        return round((moment - FIRST_POST).total_seconds())
 
     def start(self) -> FakeMastodon:
         self._server = LiveServer(self.app())
@@ -141,7 +158,7 @@ class FakeMastodon:
             }
             for index, name in enumerate(status.images)
         ]
-        status_id = str(status.id + self.id_offset)
+        status_id = str(self.wire_id(status.id))
         tag_links = " ".join(
             f'<a href="https://fake.example/tags/{t}" class="mention hashtag" rel="tag">'
             f"#<span>{t}</span></a>"
@@ -149,11 +166,7 @@ class FakeMastodon:
         )
         return {
             "id": status_id,
-            "created_at": (
-                dt.datetime(2024, 2, 15, 13, 0, tzinfo=dt.UTC) + dt.timedelta(seconds=status.id)
-            )
-            .isoformat()
-            .replace("+00:00", "Z"),
+            "created_at": posted_at(status.id).isoformat().replace("+00:00", "Z"),
             "in_reply_to_id": None,
             "sensitive": status.sensitive,
             "spoiler_text": "Visages d'enfants" if status.sensitive else "",
@@ -190,7 +203,7 @@ class FakeMastodon:
                 reverse=True,
             )
         if min_id is not None:
-            after = [s for s in visible if s.id + self.id_offset > int(min_id)]
+            after = [s for s in visible if self.wire_id(s.id) > int(min_id)]
             page = after[-limit:]  # the page right after min_id, newest first
         else:
             page = visible[:limit]
@@ -206,7 +219,7 @@ class FakeMastodon:
 
     async def _status(self, request: Request) -> Response:
         self._record(request)
-        wanted = int(request.path_params["id"]) - self.id_offset
+        wanted = self.local_id(int(request.path_params["id"]))
         with self._lock:
             found = [s for s in self.statuses if s.id == wanted and not s.deleted]
         if not found:

@@ -41,6 +41,10 @@ QUEBEC_REGIONS: tuple[str, ...] = (
 )
 
 
+# The Journées de la persévérance scolaire last a week; people post early.
+CAMPAIGN_DAYS_BEFORE_EVENT = 7
+
+
 class ConfigError(Exception):
     """A configuration value that cannot be used; the message is one line."""
 
@@ -296,6 +300,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(default: 30 days after WALL_EVENT_DATE)",
     ),
     Setting(
+        "WALL_CAMPAIGN_START",
+        "campaign_start_at",
+        "",
+        _optional_datetime,
+        "posts older than this are not collected, and a new source backfills from it "
+        "(ISO-8601 with offset; default: midnight, Québec time, a week before WALL_EVENT_DATE)",
+    ),
+    Setting(
         "WALL_MAX_PINNED",
         "max_pinned",
         "3",
@@ -338,6 +350,7 @@ class Settings:
     organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
     contact_email: str | None = None
     keep_until: dt.date | None = None
+    campaign_start_at: dt.datetime | None = None
     max_pinned: int = 3
     require_admin_totp: bool = False
 
@@ -372,6 +385,14 @@ class Settings:
     def photos_kept_until(self) -> dt.date:
         """The last day photos are kept: configured, or a month after the event."""
         return self.keep_until or self.event_date + dt.timedelta(days=KEEP_DAYS_AFTER_EVENT)
+
+    @property
+    def campaign_start(self) -> dt.datetime:
+        """When collecting starts: configured, or midnight a week before the event day."""
+        if self.campaign_start_at is not None:
+            return self.campaign_start_at.astimezone(dt.UTC)
+        day = self.event_date - dt.timedelta(days=CAMPAIGN_DAYS_BEFORE_EVENT)
+        return dt.datetime.combine(day, dt.time(0), self.timezone).astimezone(dt.UTC)
 
     @property
     def sources_path(self) -> Path | None:

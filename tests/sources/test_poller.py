@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -27,6 +28,7 @@ from wall.moderation import service
 from wall.moderation.states import Action
 from wall.sources.base import USER_AGENT, create_client
 from wall.sources.ingest import Ingest
+from wall.sources.mastodon import snowflake_id
 from wall.sources.poller import Poller, Timings, configured_sources
 
 T = TypeVar("T")
@@ -40,6 +42,11 @@ def mastodon() -> Iterator[FakeMastodon]:
         yield server
     finally:
         server.stop()
+
+
+def wire(mastodon: FakeMastodon, status_id: int) -> str:
+    """The id the fake instance gives status ``status_id`` on the wire."""
+    return str(mastodon.wire_id(status_id))
 
 
 def make_settings(
@@ -230,7 +237,7 @@ async def test_nothing_is_lost_or_doubled_across_a_restart(
     assert [photo.caption.split()[0] for photo in rows] == ["Premier", "Deuxième", "Troisième"]
     assert len({photo.source_id for photo in rows}) == 3
     # The restarted poller resumed from its stored cursor.
-    assert mastodon.seen()[first_run].params == {"limit": "40", "min_id": "102"}
+    assert mastodon.seen()[first_run].params == {"limit": "40", "min_id": wire(mastodon, 102)}
 
 
 async def test_the_sources_endpoint_shows_a_failing_source(
@@ -359,8 +366,9 @@ async def test_a_failing_image_does_not_lose_the_others(
         [first] = await poller.run_once()
         assert first.ok
         assert (first.stored, first.skipped, first.held) == (1, 2, 2)
-        # Two images may still come: the cursor stays before their post.
-        assert (await state(settings)).cursor is None
+        # Two images may still come: the cursor stays before their post, at the start.
+        held_at = json.loads((await state(settings)).cursor or "{}")["tags"]
+        assert set(held_at.values()) == {snowflake_id(settings.campaign_start)}
 
         mastodon.media_failures = {names[1]: "not_an_image", names[2]: "too_large"}
         [second] = await poller.run_once()
@@ -372,7 +380,12 @@ async def test_a_failing_image_does_not_lose_the_others(
     assert [photo.source_id for photo in rows] == [
         f"{mastodon.uri_of(post)}#{index}" for index in (0, 3, 4)
     ]
-    assert [seen.params.get("min_id") for seen in mastodon.seen()] == [None, None, "101"]
+    start = snowflake_id(settings.campaign_start)
+    assert [seen.params.get("min_id") for seen in mastodon.seen()] == [
+        start,  # a new source walks from the campaign's start
+        start,  # a page held back by failed images is read again
+        wire(mastodon, 101),
+    ]
     # Refused downloads leave nothing behind.
     assert not list((settings.data_path / "tmp").iterdir())
 
@@ -464,11 +477,11 @@ async def test_a_catch_up_walks_forward_page_after_page(
         [result] = await poller.run_once()
     assert (result.fetched, result.skipped) == (50, 50)
     assert [seen.params.get("min_id") for seen in mastodon.seen()] == [
-        None,  # first run: the head
-        "100",  # empty page: caught up
-        "100",
-        "140",
-        "150",
+        snowflake_id(settings.campaign_start),  # first run: from the campaign's start
+        wire(mastodon, 100),  # empty page: caught up
+        wire(mastodon, 100),
+        wire(mastodon, 140),
+        wire(mastodon, 150),
     ]
 
 
@@ -487,7 +500,10 @@ async def test_a_head_reread_finds_late_posts_and_keeps_the_cursor(
     assert result.stored == 1
     assert (await state(settings)).cursor == cursor
     assert (await state(settings)).last_head_read_at is not None
-    assert [seen.params.get("min_id") for seen in mastodon.seen()][-2:] == ["102", None]
+    assert [seen.params.get("min_id") for seen in mastodon.seen()][-2:] == [
+        wire(mastodon, 102),
+        None,
+    ]
     assert len(await photos(settings)) == 3
 
 
@@ -560,7 +576,7 @@ async def test_a_post_deleted_at_the_source_leaves_the_wall(
     statuses = {photo.caption.split()[0]: photo.status for photo in await photos(settings)}
     assert statuses == {"Bientôt": "removed", "Reste": "approved"}
     checked = [seen.path for seen in mastodon.seen("/api/v1/statuses/")]
-    assert set(checked) == {"/api/v1/statuses/101", "/api/v1/statuses/102"}
+    assert set(checked) == {f"/api/v1/statuses/{wire(mastodon, n)}" for n in (101, 102)}
 
     async def removals(session: Any) -> list[tuple[str, str | None]]:
         events = await session.scalars(select(Event.type).where(Event.type == "photo.removed"))
@@ -570,3 +586,24 @@ async def test_a_post_deleted_at_the_source_leaves_the_wall(
     assert sorted(await read(settings, removals), key=str) == sorted(
         [("photo.removed", None)] * 2 + [("rule", "source_deleted")] * 2, key=str
     )
+
+
+async def test_posts_from_before_the_campaign_are_not_collected(
+    mastodon: FakeMastodon, database_url: str, tmp_path: Path
+) -> None:
+    mastodon.add(FakeStatus(101, "zoe", "Pendant"), seeds=(1,))
+    mastodon.add(FakeStatus(30, "leo", "Avant"), seeds=(2,))  # 13:00:30, before the start
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        [one_source(mastodon.url)],
+        WALL_CAMPAIGN_START="2024-02-15T08:01:00-05:00",
+    )
+    async with direct_poller(settings, timings=Timings(head_reread=0)) as poller:
+        [first] = await poller.run_once()
+        # The head re-read sees the old post too: it is skipped, not stored.
+        [second] = await poller.run_once()
+    assert first.stored == 1 and first.fetched == 1
+    assert (second.fetched, second.stored, second.skipped) == (2, 0, 1)
+    assert [photo.caption.split()[0] for photo in await photos(settings)] == ["Pendant"]
+    assert mastodon.seen()[0].params["min_id"] == snowflake_id(settings.campaign_start)

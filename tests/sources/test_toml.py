@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,8 @@ def test_full_file_with_defaults_and_environment() -> None:
         base_url="https://mastodon.social",
         interval=60.0,
         hashtags=("perséVERT2024", "VagueVerte"),  # from the settings
+        # Midnight in Québec a week before the event day (2024-02-15).
+        since=dt.datetime(2024, 2, 8, 5, 0, tzinfo=dt.UTC),
     )
     assert pixelfed.interval == 120.5 and pixelfed.hashtags == ("perséVERT2024",)
     assert pixelfed.token == "from-the-env"  # the environment wins over the file

@@ -44,6 +44,8 @@ class SourceConfig:
     identifier: str | None = None  # Bluesky handle or DID
     app_password: str | None = None  # Bluesky app password
     user_id: str | None = None  # Instagram professional account id
+    # The campaign's start: a new source backfills from it, older posts are not collected.
+    since: dt.datetime | None = None
 
     def __repr__(self) -> str:
         # Never print secrets in logs or tracebacks.
@@ -130,4 +132,9 @@ class Source(Protocol):
 
     async def exists(self, post: RemotePost) -> bool | None:
         """Whether ``post`` is still public; ``None`` when this network cannot tell."""
+        ...
+
+    def start_cursor(self) -> str | None:
+        """Where a new source begins: at ``config.since`` (the campaign's start)
+        where the network can walk from a moment, else ``None`` (the newest page)."""
         ...

@@ -275,6 +275,10 @@ class BlueskySource:
                 new_state[form] = walk.dump()
         return Page(tuple(posts.values()), cursors.encode(new_state), skipped, withheld)
 
+    def start_cursor(self) -> str | None:
+        """Each spelling's walk pages back to the campaign's start on its first fetches."""
+        return cursors.walks_since(query_forms(self.config.hashtags), self.config.since)
+
     async def exists(self, post: RemotePost) -> bool | None:
         """Ask the AppView for the post: absent means deleted, taken down or now private."""
         response = await self.get_xrpc("app.bsky.feed.getPosts", {"uris": post.uri})

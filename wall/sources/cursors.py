@@ -48,6 +48,13 @@ def encode(tags: Mapping[str, Any]) -> str | None:
     return json.dumps({"v": VERSION, "tags": dict(tags)}, ensure_ascii=False, sort_keys=True)
 
 
+def walks_since(keys: Iterable[str], since: dt.datetime | None) -> str | None:
+    """A cursor whose walks (one per key) page back to ``since`` on their first fetch."""
+    if since is None:
+        return None
+    return encode({key: Walk(since=time_key(since)).dump() for key in keys})
+
+
 @dataclass(frozen=True)
 class Walk:
     since: str | None = None  # newest key fully read

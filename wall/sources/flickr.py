@@ -159,6 +159,11 @@ class FlickrSource:
         next_cursor = cursors.encode({tags: walk.dump()} if walk.dump() else {})
         return Page(tuple(posts.values()), next_cursor, skipped=skipped)
 
+    def start_cursor(self) -> str | None:
+        """One walk for both spellings, paging back to the campaign's start."""
+        tags = ",".join(query_forms(self.config.hashtags))
+        return cursors.walks_since([tags], self.config.since)
+
     async def exists(self, post: RemotePost) -> bool | None:
         """``flickr.photos.getInfo``: "not found" or "permission denied" means gone from public."""
         answer = await self.call("flickr.photos.getInfo", {"photo_id": post.id_at_source})

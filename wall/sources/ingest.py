@@ -63,7 +63,8 @@ class IngestReport:
 
     stored: int = 0  # new pending photos
     known: int = 0  # images stored before (same post again, another tag or instance)
-    skipped: int = 0  # posts without a campaign tag or an image, images refused or given up
+    # posts without a campaign tag or an image or from before the campaign, images refused
+    skipped: int = 0
     held: int = 0  # images that failed in a retryable way: keep the cursor where it was
     problems: list[str] = field(default_factory=list)
 
@@ -173,6 +174,9 @@ class Ingest:
                 continue
             if not post.images:
                 report.skipped += 1
+                continue
+            if config.since is not None and post.posted_at < config.since:
+                report.skipped += 1  # posted before the campaign
                 continue
             candidates += [
                 Candidate(post, index, image, image_key(post.uri, index))

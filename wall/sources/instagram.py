@@ -183,6 +183,10 @@ class InstagramSource:
             new_state[form] = {"id": hashtag_id, **walk.dump()}
         return Page(tuple(posts.values()), cursors.encode(new_state), skipped=skipped)
 
+    def start_cursor(self) -> str | None:
+        """Each spelling pages back through ``recent_media`` (24 hours at most) to the start."""
+        return cursors.walks_since(query_forms(self.config.hashtags), self.config.since)
+
     async def exists(self, post: RemotePost) -> bool | None:
         """Always ``None``: the Graph API does not show other accounts' media by id."""
         return None

@@ -16,6 +16,7 @@ A boost is translated as the boosted status (its ``uri`` is the original's).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -36,6 +37,16 @@ from wall.sources.http import error_for_status, parse_time, read_json, seconds_u
 from wall.sources.markup import html_to_text
 
 PAGE_SIZE = 40
+
+
+def snowflake_id(moment: dt.datetime) -> str:
+    """The smallest Mastodon status id of ``moment``: ids are milliseconds << 16.
+
+    Walking forward with ``min_id`` from it reads a tag from the campaign's
+    start, oldest page first. (Other server software than Mastodon may number
+    its statuses differently: there a new source starts at the newest page.)
+    """
+    return str(int(moment.timestamp() * 1000) << 16)
 
 
 def _dimension(meta: Any, key: str) -> int | None:
@@ -212,6 +223,14 @@ class MastodonSource:
             if next_id:
                 new_state[tag] = str(next_id)
         return Page(tuple(posts.values()), cursors.encode(new_state), skipped=skipped)
+
+    def start_cursor(self) -> str | None:
+        """From the campaign's start: ``min_id`` walks forward from that moment's id."""
+        if self.config.since is None:
+            return None
+        return cursors.encode(
+            {tag: snowflake_id(self.config.since) for tag in self.tag_spellings()}
+        )
 
     async def exists(self, post: RemotePost) -> bool | None:
         """Re-read the status on this instance: ``404`` means deleted (or no longer public)."""

@@ -88,6 +88,10 @@ class PixelfedSource:
                 new_state[form] = walk.dump()
         return Page(tuple(posts.values()), cursors.encode(new_state), skipped=skipped)
 
+    def start_cursor(self) -> str | None:
+        """Pixelfed ids carry no time: a new source starts at the newest page."""
+        return None
+
     async def exists(self, post: RemotePost) -> bool | None:
         """Re-read the status on this instance: ``404`` means deleted."""
         response = await self.get(f"/api/v1/statuses/{quote(post.id_at_source, safe='')}", {})

@@ -238,7 +238,8 @@ class Poller:
         source = self.sources[config.name]
         started = utcnow()
         changes: dict[str, object] = {}
-        # Without a cursor the first fetch reads the head anyway.
+        # A new source's first round reads up to the newest posts (from the
+        # head, or walking from the campaign's start): no head re-read yet.
         head_due = self._head_due(config, state, started)
         if state.cursor is None:
             changes["last_head_read_at"] = started
@@ -316,7 +317,8 @@ class Poller:
     async def _read_pages(
         self, config: SourceConfig, source: Source, state: SourceState, result: RoundResult
     ) -> None:
-        cursor = state.cursor
+        # A new source starts where its network lets it: the campaign's start.
+        cursor = state.cursor if state.cursor is not None else source.start_cursor()
         private_ok = await self._private_allowed(config)
         for _ in range(self.timings.max_pages):
             page = await source.fetch(cursor)

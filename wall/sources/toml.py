@@ -147,5 +147,6 @@ def _source(
         base_url=base_url.rstrip("/"),
         interval=float(interval),
         hashtags=tuple(hashtags),
+        since=settings.campaign_start,
         **credentials,
     )
