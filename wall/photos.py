@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.errors import BadRequest
+from wall.media import ProcessedImage
 from wall.models import MediaFile, Photo
 from wall.moderation.states import Status
 
@@ -26,6 +27,41 @@ def new_photo_id() -> str:
 
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def image_columns(processed: ProcessedImage) -> dict[str, Any]:
+    """The ``Photo`` columns that describe its stored image, from the pipeline's result."""
+    display = processed.pick("display")
+    return {
+        "width": display.width,
+        "height": display.height,
+        "placeholder": processed.placeholder,
+        "blurhash": processed.blurhash or None,
+        "phash": processed.phash or None,
+        "green_score": processed.green_score,
+        "media": {
+            f.kind: {
+                "name": f.name,
+                "width": f.width,
+                "height": f.height,
+                "content_type": f.content_type,
+            }
+            for f in processed.files
+        },
+    }
+
+
+def media_rows(photo_id: str, processed: ProcessedImage) -> list[MediaFile]:
+    """One row per stored name: a picture no larger than a thumbnail is stored once
+    for both sizes. A name any private kind uses stays private."""
+    rows: dict[str, MediaFile] = {}
+    for stored in processed.files:
+        row = rows.setdefault(
+            stored.name,
+            MediaFile(name=stored.name, photo_id=photo_id, kind=stored.kind, public=True),
+        )
+        row.public = row.public and not stored.private
+    return list(rows.values())
 
 
 def media_url(name: str) -> str:
@@ -124,17 +160,23 @@ def parse_limit(raw: str | None, default: int = 50) -> int:
     return value
 
 
-async def page_by_status(
-    session: AsyncSession, status: Status, limit: int, before: str | None
+def order_column(status: Status) -> Any:
+    """What a list of photos in ``status`` is ordered by."""
+    if status is Status.PENDING:
+        return Photo.submitted_at
+    return Photo.approved_at if status is Status.APPROVED else Photo.decided_at
+
+
+async def paginate(
+    session: AsyncSession,
+    query: Select[Photo],
+    column: Any,
+    *,
+    oldest_first: bool,
+    limit: int,
+    before: str | None,
 ) -> tuple[list[Photo], str | None]:
-    """One page of photos in ``status``: pending oldest first, others newest decision first."""
-    oldest_first = status is Status.PENDING
-    column = (
-        Photo.submitted_at
-        if oldest_first
-        else (Photo.approved_at if status is Status.APPROVED else Photo.decided_at)
-    )
-    query: Select[Photo] = select(Photo).where(Photo.status == status.value)
+    """One page of ``query`` ordered by ``column`` then id, and the cursor of the next."""
     if before is not None:
         moment, photo_id = decode_cursor(before)
         if oldest_first:
@@ -147,9 +189,23 @@ async def page_by_status(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        moment_of_last = getattr(last, column.key)
-        next_cursor = encode_cursor(moment_of_last, last.id)
+        next_cursor = encode_cursor(getattr(last, column.key), last.id)
     return rows, next_cursor
+
+
+async def page_by_status(
+    session: AsyncSession, status: Status, limit: int, before: str | None
+) -> tuple[list[Photo], str | None]:
+    """One page of photos in ``status``: pending oldest first, others newest decision first."""
+    query: Select[Photo] = select(Photo).where(Photo.status == status.value)
+    return await paginate(
+        session,
+        query,
+        order_column(status),
+        oldest_first=status is Status.PENDING,
+        limit=limit,
+        before=before,
+    )
 
 
 async def count_by_status(session: AsyncSession, status: Status) -> int:

@@ -28,7 +28,7 @@ from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge, To
 from wall.media import MediaLimits, ProcessedImage
 from wall.models import MediaFile, Photo, utcnow
 from wall.moderation.states import Status
-from wall.photos import new_photo_id
+from wall.photos import image_columns, media_rows, new_photo_id
 
 AGE_CHOICES = ("14_or_older", "guardian_consent")
 MAX_NAME = 60
@@ -289,7 +289,6 @@ def build_photo(
     """The pending photo and its file rows."""
     now = utcnow()
     photo_id = new_photo_id()
-    display = processed.pick("display")
     photo = Photo(
         id=photo_id,
         source="upload",
@@ -301,22 +300,8 @@ def build_photo(
         school=fields.school,
         posted_at=now,
         submitted_at=now,
-        width=display.width,
-        height=display.height,
-        placeholder=processed.placeholder,
-        blurhash=processed.blurhash or None,
-        phash=processed.phash or None,
-        green_score=processed.green_score,
         flags=[],
-        media={
-            f.kind: {
-                "name": f.name,
-                "width": f.width,
-                "height": f.height,
-                "content_type": f.content_type,
-            }
-            for f in processed.files
-        },
+        **image_columns(processed),
         consent_version=CONSENT_VERSION,
         consent_at=now,
         age_confirmation=fields.age_confirmation,
@@ -325,19 +310,6 @@ def build_photo(
         pinned=False,
     )
     return photo, media_rows(photo_id, processed)
-
-
-def media_rows(photo_id: str, processed: ProcessedImage) -> list[MediaFile]:
-    """One row per stored name: a picture no larger than a thumbnail is stored once
-    for both sizes. A name any private kind uses stays private."""
-    rows: dict[str, MediaFile] = {}
-    for stored in processed.files:
-        row = rows.setdefault(
-            stored.name,
-            MediaFile(name=stored.name, photo_id=photo_id, kind=stored.kind, public=True),
-        )
-        row.public = row.public and not stored.private
-    return list(rows.values())
 
 
 def hash_manage_token(token: str) -> str:

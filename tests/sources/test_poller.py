@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import decide, sign_in
-from tests.fake_mastodon import FakeMastodon, FakeStatus, wall_env, write_wall_toml
+from tests.fake_mastodon import FakeMastodon, FakeStatus, jpeg, wall_env, write_wall_toml
 from tests.live import running
 from wall.app import create_app
 from wall.config import Settings
@@ -607,3 +607,17 @@ async def test_posts_from_before_the_campaign_are_not_collected(
     assert (second.fetched, second.stored, second.skipped) == (2, 0, 1)
     assert [photo.caption.split()[0] for photo in await photos(settings)] == ["Pendant"]
     assert mastodon.seen()[0].params["min_id"] == snowflake_id(settings.campaign_start)
+
+
+async def test_an_image_no_larger_than_a_thumbnail_is_stored(
+    mastodon: FakeMastodon, database_url: str, tmp_path: Path
+) -> None:
+    post = mastodon.add(FakeStatus(101, "zoe", "Petite photo"), seeds=(1,))
+    # Display and thumbnail of a 400 px picture are the same file.
+    mastodon.media[post.images[0]] = jpeg(1, (400, 300))
+    settings = make_settings(database_url, tmp_path, [one_source(mastodon.url)])
+    async with direct_poller(settings) as poller:
+        [result] = await poller.run_once()
+    assert (result.stored, result.skipped) == (1, 0)
+    [photo] = await photos(settings)
+    assert photo.media["display"]["name"] == photo.media["thumb"]["name"]

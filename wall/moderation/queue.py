@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.errors import BadRequest
@@ -20,7 +20,7 @@ from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
 from wall.moderation import audit, options
 from wall.moderation.rules import fold
 from wall.moderation.states import Status
-from wall.photos import decode_cursor, encode_cursor, iso
+from wall.photos import iso, order_column, paginate
 
 INTAKE_KEY = "intake_paused_at"
 STATS_WINDOW = dt.timedelta(minutes=10)
@@ -90,12 +90,6 @@ def _base(status: Status, filters: Filters, paused_at: dt.datetime | None) -> Se
     return query
 
 
-def order_column(status: Status) -> Any:
-    if status is Status.PENDING:
-        return Photo.submitted_at
-    return Photo.approved_at if status is Status.APPROVED else Photo.decided_at
-
-
 async def page(
     session: AsyncSession,
     status: Status,
@@ -105,23 +99,14 @@ async def page(
     paused_at: dt.datetime | None,
 ) -> tuple[list[Photo], str | None]:
     """Pending oldest first; the other tabs newest decision first."""
-    oldest_first = status is Status.PENDING
-    column = order_column(status)
-    query = _base(status, filters, paused_at)
-    if before is not None:
-        moment, photo_id = decode_cursor(before)
-        if oldest_first:
-            query = query.where(or_(column > moment, and_(column == moment, Photo.id > photo_id)))
-        else:
-            query = query.where(or_(column < moment, and_(column == moment, Photo.id < photo_id)))
-    order = (column.asc(), Photo.id.asc()) if oldest_first else (column.desc(), Photo.id.desc())
-    rows = list((await session.scalars(query.order_by(*order).limit(limit + 1))).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, column.key), last.id)
-    return rows, next_cursor
+    return await paginate(
+        session,
+        _base(status, filters, paused_at),
+        order_column(status),
+        oldest_first=status is Status.PENDING,
+        limit=limit,
+        before=before,
+    )
 
 
 async def count(

@@ -32,7 +32,7 @@ from wall.media import MediaLimits, MediaStore, ProcessedImage, is_near_duplicat
 from wall.media import process_image_async as process_image
 from wall.models import MediaFile, Photo, RemotePhoto, utcnow
 from wall.moderation import service
-from wall.photos import new_photo_id
+from wall.photos import image_columns, media_rows, new_photo_id
 from wall.sources.base import RemoteImage, RemotePost, SourceConfig
 from wall.sources.download import DownloadError, download
 
@@ -90,7 +90,6 @@ def build_remote_photo(
     """The pending photo for one image of a post, its file rows and where it came from."""
     post, image = candidate.post, candidate.image
     author = post.author
-    display = processed.pick("display")
     photo_id = new_photo_id()
     photo = Photo(
         id=photo_id,
@@ -105,28 +104,11 @@ def build_remote_photo(
         alt=image.alt,
         posted_at=post.posted_at,
         submitted_at=utcnow(),
-        width=display.width,
-        height=display.height,
-        placeholder=processed.placeholder,
-        blurhash=processed.blurhash or None,
-        phash=processed.phash or None,
-        green_score=processed.green_score,
         flags=flags,
-        media={
-            f.kind: {
-                "name": f.name,
-                "width": f.width,
-                "height": f.height,
-                "content_type": f.content_type,
-            }
-            for f in processed.files
-        },
+        **image_columns(processed),
         pinned=False,
     )
-    files = [
-        MediaFile(name=f.name, photo_id=photo_id, kind=f.kind, public=not f.private)
-        for f in processed.files
-    ]
+    files = media_rows(photo_id, processed)
     origin = RemotePhoto(
         photo_id=photo_id,
         source_name=config.name,
