@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
+from tests.browser import require_chromium
 from tests.live import LiveServer, running
 from wall import migrations
 from wall.app import create_app
@@ -42,6 +43,15 @@ async def _admin(url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _chromium_for_browser_tests(request: pytest.FixtureRequest) -> None:
+    """Browser tests need Chromium: skip on a developer's machine without it, fail in CI.
+
+    Checked before any other fixture starts a server for the test."""
+    if request.node.get_closest_marker("browser") is not None:
+        require_chromium()
 
 
 @pytest.fixture(scope="session")

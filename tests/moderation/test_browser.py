@@ -9,18 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, UPLOAD_FIELDS, add_moderator, jpeg_bytes
 from tests.live import LiveServer
 from wall.config import Settings
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _upload(http: httpx.Client, caption: str, color: tuple[int, int, int]) -> str:
@@ -45,13 +37,12 @@ def _press(page: Page, key: str, path: str) -> Any:
 @pytest.mark.browser
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_keyboard_approve_reject_move_undo(live_server: LiveServer, settings: Settings) -> None:
+    require_chromium()
     asyncio.run(add_moderator(settings, role="moderator"))
     with httpx.Client(base_url=live_server.url) as http:
         ids = [_upload(http, f"Photo {n}", (20 + 40 * n, 160, 60)) for n in range(4)]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{live_server.url}/moderation")

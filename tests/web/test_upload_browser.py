@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, ViewportSize, async_playwright, expect
 
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.factories import jpeg_bytes
 from tests.live import LiveServer
 from tests.web.conftest import stored
@@ -18,23 +19,16 @@ from wall.config import Settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 THANKS = "Merci! Ta photo sera affichée après validation."
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    require_chromium()
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=ARGS
         )
         try:
             yield chromium
