@@ -8,6 +8,7 @@
   const eventsUrl = grid.dataset.eventsUrl;
   const MAX_TILES = 200;
   let source = null;
+  let retryDelay = 5000;
 
   function tile(photo) {
     const item = document.createElement("li");
@@ -42,13 +43,22 @@
     empty.hidden = grid.children.length > 0;
   }
 
+  // Pinned photos stay first; new approvals come right after them.
+  function firstUnpinned() {
+    return grid.querySelector("li.tile:not(.pinned)");
+  }
+
   function put(photo, atTop) {
     const existing = grid.querySelector(`[data-id="${CSS.escape(photo.id)}"]`);
     const node = tile(photo);
-    if (existing) {
-      existing.replaceWith(node);
-    } else if (atTop) {
+    if (photo.pinned) {
+      if (existing) existing.remove();
       grid.prepend(node);
+    } else if (existing) {
+      existing.replaceWith(node);
+      if (existing.classList.contains("pinned")) grid.insertBefore(node, firstUnpinned());
+    } else if (atTop) {
+      grid.insertBefore(node, firstUnpinned());
     } else {
       grid.appendChild(node);
     }
@@ -75,20 +85,35 @@
   function connect(afterId) {
     if (source) source.close();
     source = new EventSource(eventsUrl + "?after=" + encodeURIComponent(afterId));
-    source.addEventListener("open", () => { status.textContent = ""; });
-    source.addEventListener("error", () => { status.textContent = "Reconnexion…"; });
+    source.addEventListener("open", () => {
+      status.textContent = "";
+      retryDelay = 5000;
+    });
+    source.addEventListener("error", () => {
+      status.textContent = "Reconnexion…";
+      // The browser retries by itself after a dropped connection, but gives up
+      // for good on an error answer (a restart behind a proxy, a 503): start over.
+      if (source.readyState === EventSource.CLOSED) retryLater();
+    });
     source.addEventListener("photo.approved", (e) => put(JSON.parse(e.data), true));
     source.addEventListener("photo.updated", (e) => put(JSON.parse(e.data), false));
     source.addEventListener("photo.removed", (e) => drop(JSON.parse(e.data).id));
     source.addEventListener("reset", () => { start(); });
   }
 
+  function retryLater() {
+    if (source) source.close();
+    source = null;
+    status.textContent = "Connexion perdue, nouvel essai…";
+    setTimeout(start, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 60000);
+  }
+
   async function start() {
     try {
       connect(await load());
     } catch (err) {
-      status.textContent = "Connexion perdue, nouvel essai…";
-      setTimeout(start, 5000);
+      retryLater();
     }
   }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -66,4 +67,51 @@ def test_an_approved_photo_appears_without_reload(
         assert page.evaluate("window.__sameDocument") is True
         image = page.locator(f'li[data-id="{second}"] img')
         assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    moderator.close()
+
+
+@pytest.mark.browser
+def test_pinned_photos_lead_and_the_page_recovers_from_a_refused_stream(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    moderator, csrf = _moderator(live_server.url, settings)
+
+    def decide(photo_id: str, action: str) -> httpx.Response:
+        return moderator.post(
+            f"/api/moderation/photos/{photo_id}/decision",
+            json={"action": action},
+            headers={"X-CSRF-Token": csrf},
+        )
+
+    older, newer = _upload(live_server.url, "Ancienne"), _upload(live_server.url, "Récente")
+    assert decide(older, "approve").status_code == 200
+    assert decide(newer, "approve").status_code == 200
+    with chromium_page() as page:
+        refused = {"count": 0}
+
+        def refuse_once(route: Any) -> None:
+            # The first stream is answered 503, as by a proxy while the wall restarts.
+            if refused["count"] == 0:
+                refused["count"] += 1
+                route.fulfill(status=503, body="")
+            else:
+                route.continue_()
+
+        page.route("**/api/wall/events*", refuse_once)
+        page.goto(live_server.url + "/")
+        page.wait_for_selector(f'li[data-id="{older}"]', timeout=5000)
+        tiles = page.locator("li.tile")
+        assert [tiles.nth(i).get_attribute("data-id") for i in range(2)] == [newer, older]
+        page.wait_for_function("() => document.getElementById('wall-status').textContent !== ''")
+
+        # After its retry the page follows events again: a pin moves the older photo first.
+        assert decide(older, "pin").status_code == 200
+        page.wait_for_selector(f'li.pinned[data-id="{older}"]', timeout=15000)
+        assert tiles.first.get_attribute("data-id") == older
+        assert refused["count"] == 1
+        third = _upload(live_server.url, "Toute nouvelle")
+        assert decide(third, "approve").status_code == 200
+        page.wait_for_selector(f'li[data-id="{third}"]', timeout=2000)
+        order = [tiles.nth(i).get_attribute("data-id") for i in range(3)]
+        assert order == [older, third, newer]  # new approvals come after the pinned one
     moderator.close()
