@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 
 from tests.factories import decide, sign_in, upload
+from tests.live import running
+from wall.app import create_app
 from wall.config import Settings
 
 
@@ -77,3 +79,26 @@ async def test_bad_feed_parameters(client: httpx.AsyncClient) -> None:
 async def test_health(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_the_upload_invitation_follows_the_public_url(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    answer = await client.get("/invite/upload.svg")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.content.startswith(b"<svg") and b"<script" not in answer.content
+    assert "http://wall.test/upload" in (await client.get("/")).text
+
+    behind_proxy = create_app(settings.replace(public_url="https://mur.exemple.qc.ca/"))
+    async with (
+        running(behind_proxy) as asgi,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=asgi), base_url="http://10.0.0.5"
+        ) as internal,
+    ):
+        page = (await internal.get("/")).text
+        other = (await internal.get("/invite/upload.svg")).content
+    invitation = page.split('id="wall-invite"')[1].split("<p>")[1].split("</p>")[0]
+    assert "https://mur.exemple.qc.ca/upload" in invitation and "10.0.0.5" not in invitation
+    assert other != answer.content  # a different address, a different code

@@ -115,3 +115,21 @@ def test_pinned_photos_lead_and_the_page_recovers_from_a_refused_stream(
         order = [tiles.nth(i).get_attribute("data-id") for i in range(3)]
         assert order == [older, third, newer]  # new approvals come after the pinned one
     moderator.close()
+
+
+@pytest.mark.browser
+def test_the_projected_wall_invites_phones_with_a_qr_code(live_server: LiveServer) -> None:
+    import cv2
+    import numpy as np
+
+    with chromium_page() as page:
+        page.goto(live_server.url + "/")
+        qr = page.locator("#upload-qr")
+        qr.wait_for()
+        assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+        shot = qr.screenshot()
+        text = page.inner_text("#wall-invite")
+    image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
+    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert decoded == f"{live_server.url}/upload"
+    assert decoded in text

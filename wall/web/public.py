@@ -23,6 +23,7 @@ from wall.models import Photo, utcnow
 from wall.moderation import service
 from wall.moderation.states import Action, Status
 from wall.photos import owner_of_media
+from wall.web import invite
 from wall.web.responses import render, wants_json
 from wall.web.session import client_ip, signed_in
 
@@ -41,7 +42,11 @@ FORM_FIELDS = (
 
 
 async def wall_page(request: Request) -> Response:
-    return render(request, "wall.html", {"hashtags": request.state.settings.hashtags})
+    context = {
+        "hashtags": request.state.settings.hashtags,
+        "upload_address": invite.upload_address(request),
+    }
+    return render(request, "wall.html", context)
 
 
 def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:

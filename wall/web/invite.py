@@ -1,0 +1,44 @@
+"""The invitation a projected wall shows: the upload page's address and its QR code."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from wall.config import Settings
+
+
+def upload_address(request: Request) -> str:
+    """The absolute upload URL: from ``WALL_PUBLIC_URL``, else from the request."""
+    settings: Settings = request.state.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/upload"
+    return str(request.url_for("upload_page"))
+
+
+async def upload_qr(request: Request) -> Response:
+    """An SVG QR code of the upload page, for phones in the classroom to scan."""
+    code = segno.make(upload_address(request), error="m")
+    buffer = io.BytesIO()
+    code.save(
+        buffer,
+        kind="svg",
+        scale=8,
+        border=2,
+        dark="#0d2b16",
+        light="#ffffff",
+        xmldecl=False,
+        title="Envoie ta photo",
+    )
+    return Response(
+        buffer.getvalue(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+routes = [Route("/invite/upload.svg", upload_qr, name="upload_qr")]
