@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wall.background import let_finish
 from wall.db import Database
 from wall.models import Event
 
@@ -116,16 +117,7 @@ class EventHub:
         for subscription in list(self._subscriptions):
             subscription.close()
         self._subscriptions.clear()
-        if self._task is not None:
-            # Let a read in progress finish: cancelling it mid-query can leave
-            # a database connection behind the closing event loop.
-            try:
-                async with asyncio.timeout(5):
-                    await asyncio.shield(self._task)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+        await let_finish(self._task)
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 import anyio.to_thread
 from sqlalchemy import select
 
+from wall.background import let_finish
 from wall.db import Database
 from wall.media import MediaStore
 from wall.models import MediaFile
@@ -83,14 +84,7 @@ class Sweeper:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._task is not None:
-            try:
-                async with asyncio.timeout(5):
-                    await asyncio.shield(self._task)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+        await let_finish(self._task)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -22,7 +22,6 @@ source:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import random
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 import anyio
 import httpx
 
+from wall.background import let_finish
 from wall.config import Settings
 from wall.db import Database
 from wall.events import EventHub
@@ -162,17 +162,11 @@ class Poller:
     async def stop(self) -> None:
         """Stop the loops (a round in progress gets a few seconds) and release leases."""
         self._stop.set()
-        if self._task is not None:
-            try:
-                async with asyncio.timeout(5):
-                    await asyncio.shield(self._task)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            except Exception:
-                log.exception("the source poller ended with an error")
-            self._task = None
+        try:
+            await let_finish(self._task)
+        except Exception:
+            log.exception("the source poller ended with an error")
+        self._task = None
         try:
             await self.schedule.release_all()
         except Exception:
