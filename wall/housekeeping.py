@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import time
 from pathlib import Path
 
 import anyio.to_thread
@@ -21,6 +19,7 @@ from sqlalchemy import select
 from wall.background import let_finish
 from wall.db import Database
 from wall.media import MediaStore
+from wall.media.store import remove_stale_files
 from wall.models import MediaFile
 from wall.uploads import SPOOL_PREFIX
 
@@ -44,24 +43,7 @@ async def sweep(
 
 def sweep_spools(spool_dir: Path, older_than: float) -> int:
     """Temporary copies of uploads left by a process that died mid-upload."""
-    if not spool_dir.is_dir():
-        return 0
-    cutoff = time.time() - older_than
-    removed = 0
-    with os.scandir(spool_dir) as entries:
-        for entry in entries:
-            if not entry.name.startswith(SPOOL_PREFIX):
-                continue
-            try:
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                if entry.stat(follow_symlinks=False).st_mtime > cutoff:
-                    continue
-                os.unlink(entry.path)
-            except FileNotFoundError:
-                continue
-            removed += 1
-    return removed
+    return remove_stale_files(spool_dir, older_than, lambda name: not name.startswith(SPOOL_PREFIX))
 
 
 class Sweeper:

@@ -6,7 +6,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
@@ -90,22 +90,34 @@ class MediaStore:
         writes are removed by the same rule. Files the store did not name are
         left alone. Returns the number of files removed.
         """
-        if not self.root.is_dir():
-            return 0
-        cutoff = time.time() - older_than_seconds
-        removed = 0
-        with os.scandir(self.root) as entries:
-            for entry in entries:
-                ours = is_store_name(entry.name) or entry.name.startswith(_TEMP_PREFIX)
-                if not ours or entry.name in known_names:
+
+        def spare(name: str) -> bool:
+            ours = is_store_name(name) or name.startswith(_TEMP_PREFIX)
+            return not ours or name in known_names
+
+        return remove_stale_files(self.root, older_than_seconds, spare)
+
+
+def remove_stale_files(
+    directory: Path, older_than_seconds: float, spare: Callable[[str], bool]
+) -> int:
+    """Delete the plain files of ``directory`` older than the given age, except those
+    whose name ``spare`` keeps; links and folders are left alone. Returns how many."""
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if spare(entry.name):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
                     continue
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    if entry.stat(follow_symlinks=False).st_mtime > cutoff:
-                        continue
-                    os.unlink(entry.path)
-                except FileNotFoundError:
+                if entry.stat(follow_symlinks=False).st_mtime > cutoff:
                     continue
-                removed += 1
-        return removed
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
