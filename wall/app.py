@@ -25,6 +25,7 @@ from wall.errors import WallError
 from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
+from wall.termination import on_termination
 from wall.web import api, invite, moderation, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.responses import handle_http_exception, handle_wall_error
@@ -103,25 +104,25 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
             source_configs,
             db,
             store=store,
-            hub=hub,
             limiter=decode_limiter,
         )
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["hashtags"] = settings.hashtags
         try:
-            yield {
-                "settings": settings,
-                "db": db,
-                "hub": hub,
-                "media": store,
-                "secret_key": secret_key,
-                "cookies": auth.SessionCookies(secret_key),
-                "login_throttle": auth.LoginThrottle(),
-                "decode_limiter": decode_limiter,
-                "answers": AnswerCache(),
-                "templates": templates,
-                "sources": source_configs,
-            }
+            with on_termination(hub.end_streams):
+                yield {
+                    "settings": settings,
+                    "db": db,
+                    "hub": hub,
+                    "media": store,
+                    "secret_key": secret_key,
+                    "cookies": auth.SessionCookies(secret_key),
+                    "login_throttle": auth.LoginThrottle(),
+                    "decode_limiter": decode_limiter,
+                    "answers": AnswerCache(),
+                    "templates": templates,
+                    "sources": source_configs,
+                }
         finally:
             await sweeper.stop()
             if poller is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import datetime as dt
 import getpass
 import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -179,6 +181,15 @@ def _purge_command(settings: Settings, force: bool) -> None:
     )
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the app's own ``wall.*`` lines in the same format."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["wall"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -205,6 +216,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            log_config=_log_config(),
         )
     else:
         from wall.app import create_app
@@ -215,6 +227,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            log_config=_log_config(),
         )
 
 

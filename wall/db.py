@@ -1,5 +1,9 @@
 """Engines and sessions.
 
+``writing()`` runs the after-commit hooks once its transaction has
+committed: the event hub registers one, so that events written by any
+writer are handed out before that writer goes on (``wall.events``).
+
 Reads and writes use two session factories over one pool. On SQLite every
 transaction is begun by us: writes with ``BEGIN IMMEDIATE`` (WAL allows one
 writer, and a deferred transaction that reads then writes fails at once with
@@ -9,7 +13,7 @@ database runs in WAL mode with a busy timeout and foreign keys on.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+AfterCommit = Callable[[AsyncSession], Awaitable[None]]
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,6 +76,11 @@ class Database:
         writer = self.engine.execution_options(sqlite_immediate=True)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(writer, expire_on_commit=False)
+        self._after_commit: list[AfterCommit] = []
+
+    def after_commit(self, hook: AfterCommit) -> None:
+        """Run ``hook(session)`` after each transaction of ``writing()`` commits."""
+        self._after_commit.append(hook)
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,9 +94,15 @@ class Database:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits at the end, or rolls back on error."""
-        async with self._write() as session, session.begin():
-            yield session
+        """A session whose transaction commits at the end, or rolls back on error.
+
+        After the commit, the after-commit hooks run before the caller goes on.
+        """
+        async with self._write() as session:
+            async with session.begin():
+                yield session
+            for hook in self._after_commit:
+                await hook(session)
 
     async def ping(self) -> bool:
         try:

@@ -2,10 +2,37 @@
 
 Every visible change is a row in ``events``; its id is the SSE event id.
 Each process runs one ``EventHub`` that tails the table and hands new rows
-to bounded per-connection queues. The hub is woken at once by writes made in
-its own process, by ``NOTIFY`` on PostgreSQL, and otherwise finds rows
-written by other processes with a short poll. Replay after a reconnect reads
-the table; a client too far behind gets a ``reset`` instead.
+to bounded per-connection queues.
+
+**Ids in commit order.** A tail of ``id > last_id`` is only gap-free if no
+row can become visible after a row with a higher id. SQLite guarantees it:
+writers are serialised (``BEGIN IMMEDIATE``). PostgreSQL does not: a
+sequence value is taken at insert, so a transaction holding id 5 can commit
+after one holding id 6, and a reader that has moved past 6 skips 5 for good
+(measured before this fix, two processes: 4 of 20 simultaneous approvals
+reached a screen). ``append`` therefore takes a transaction-scoped advisory
+lock just before the insert: from there to its commit, a transaction is the
+only one that can add events, so ids are handed out in commit order and the
+lock is released only once the row is visible. We chose this over the two
+alternatives because it keeps the row id as the public SSE id with no new
+column or reader logic: ``pg_snapshot_xmin`` over an ``xid8`` column orders
+rows by transaction, not by id, so a client-visible monotonic id would need a
+second number; allocating the number at commit needs a second write per
+transaction. The price is that event-writing transactions commit one at a
+time from their event insert on (the insert is their last statement);
+``bench/decisions_per_second.py`` measures it.
+
+**Publishing is part of the commit.** ``append`` notes the row on the
+session; ``Database.writing`` runs the hub's after-commit hook, which hands
+every committed row out before the writer's request answers. No writer calls
+the hub. Other processes are woken by ``NOTIFY`` (PostgreSQL: the listener
+reconnects with backoff when its connection drops) and otherwise by a short
+poll.
+
+**Replay** after a reconnect is served from an in-memory window of recent
+events, so a storm of reconnecting screens costs no query per screen; only a
+client older than the window reads the table, and one too far behind gets a
+``reset``. Each event is encoded once, whatever the number of connections.
 """
 
 from __future__ import annotations
@@ -14,8 +41,9 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -29,8 +57,15 @@ log = logging.getLogger(__name__)
 
 PUBLIC_EVENT_TYPES = frozenset({"photo.approved", "photo.updated", "photo.removed"})
 NOTIFY_CHANNEL = "wall_events"
+LISTENER_NAME = "vague-verte-listen"  # in pg_stat_activity
+# Any constant shared by every process; pg_advisory_xact_lock takes a bigint.
+ORDER_LOCK_KEY = 0x5741_4C4C_4556_5453 & 0x7FFF_FFFF_FFFF_FFFF  # "WALLEVTS"
+WRITTEN_KEY = "wall.events.last_written"
 REPLAY_LIMIT = 500
+WINDOW_SIZE = 2048
 QUEUE_SIZE = 256
+READ_BATCH = 500
+LISTEN_BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -38,10 +73,18 @@ class WallEvent:
     id: int
     type: str
     data: dict[str, Any]
+    photo_id: str | None = None
+    frame: bytes = field(init=False, repr=False, compare=False)
 
-    def encode(self) -> bytes:
+    def __post_init__(self) -> None:
+        # Encoded once here, then the same bytes go to every connection.
         payload = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
-        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
+        frame = f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
+        object.__setattr__(self, "frame", frame)
+
+    @classmethod
+    def from_row(cls, row: Event) -> WallEvent:
+        return cls(row.id, row.type, row.data, row.photo_id)
 
 
 def encode_reset(last_id: int) -> bytes:
@@ -51,12 +94,20 @@ def encode_reset(last_id: int) -> bytes:
 async def append(
     session: AsyncSession, type_: str, data: dict[str, Any], photo_id: str | None = None
 ) -> Event:
-    """Write an event row in the caller's transaction (on PostgreSQL, NOTIFY on commit)."""
+    """Write an event row in the caller's transaction; it is handed out after the commit.
+
+    Call it last in a transaction: on PostgreSQL it holds the event order lock
+    until the commit.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_LOCK_KEY})
     row = Event(type=type_, data=data, photo_id=photo_id)
     session.add(row)
     await session.flush()
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.info[WRITTEN_KEY] = max(row.id, session.info.get(WRITTEN_KEY, 0))
     return row
 
 
@@ -87,6 +138,35 @@ class Subscription:
         self.queue.put_nowait(None)
 
 
+class ReplayWindow:
+    """The most recent events, complete for every id above ``floor``: a replay
+    from here gives exactly what the table would."""
+
+    def __init__(self, size: int = WINDOW_SIZE) -> None:
+        self.size = size
+        self.floor = 0
+        self._events: deque[WallEvent] = deque()
+
+    def fill(self, newest_first: list[WallEvent], complete: bool) -> None:
+        """Start from the table's newest rows; ``complete`` when they are all of it."""
+        self._events = deque(reversed(newest_first))
+        if complete or not newest_first:
+            self.floor = 0
+        else:
+            self.floor = newest_first[-1].id - 1
+
+    def add(self, event: WallEvent) -> None:
+        self._events.append(event)
+        while len(self._events) > self.size:
+            self.floor = self._events.popleft().id
+
+    def covers(self, after_id: int) -> bool:
+        return after_id >= self.floor
+
+    def since(self, after_id: int, up_to: int, types: frozenset[str]) -> list[WallEvent]:
+        return [e for e in self._events if after_id < e.id <= up_to and e.type in types]
+
+
 class EventHub:
     """Tails the event table and fans new rows out to subscriptions."""
 
@@ -94,11 +174,18 @@ class EventHub:
         self.db = db
         self.poll_seconds = poll_seconds
         self.last_id = 0
+        self.window = ReplayWindow()
+        self.statements = 0  # SQL reads issued by the hub, for the benchmarks
+        self.listening = False
         self._subscriptions: set[Subscription] = set()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._listen_task: asyncio.Task[None] | None = None
         self._listener: Any = None
+        self._listener_lost = asyncio.Event()
+        self._stop_requested = asyncio.Event()
         self._stopping = False
+        self._ending = False
         self._dispatching = asyncio.Lock()
 
     @property
@@ -106,38 +193,84 @@ class EventHub:
         return len(self._subscriptions)
 
     async def start(self) -> None:
-        self.last_id = await self.latest_id()
+        async with self.db.reading() as session:
+            self.statements += 1
+            rows = (
+                await session.scalars(select(Event).order_by(Event.id.desc()).limit(WINDOW_SIZE))
+            ).all()
+        recent = [WallEvent.from_row(row) for row in rows]
+        self.window.fill(recent, complete=len(rows) < WINDOW_SIZE)
+        self.last_id = recent[0].id if recent else 0
+        self.db.after_commit(self._committed)
         self._task = asyncio.create_task(self._run(), name="event-hub")
         if self.db.url.startswith("postgresql"):
             await self._listen()
+            self._listen_task = asyncio.create_task(self._keep_listening(), name="event-listen")
+
+    def end_streams(self) -> None:
+        """End every open stream now and refuse new ones: the process is shutting down.
+
+        Screens reconnect to another process (or this one restarted) with
+        ``Last-Event-ID``; nothing is lost.
+        """
+        if self._ending:
+            return
+        self._ending = True
+        count = len(self._subscriptions)
+        for subscription in list(self._subscriptions):
+            subscription.close()
+        log.info("shutting down: ended %d event streams", count)
 
     async def stop(self) -> None:
         self._stopping = True
-        self.wake()
-        for subscription in list(self._subscriptions):
-            subscription.close()
+        self.end_streams()
         self._subscriptions.clear()
+        self.wake()
+        self._listener_lost.set()
+        self._stop_requested.set()
         await let_finish(self._task)
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
+        await let_finish(self._listen_task, grace=1)
+        await self._close_listener()
 
     def wake(self) -> None:
-        """Look for new rows soon (after a commit in this process)."""
+        """Look for new rows soon."""
         self._wakeup.set()
 
-    async def catch_up(self) -> None:
-        """Hand out every committed row now: after a request's own commit, so its
-        answer never gets ahead of the screens and the feed cache."""
-        await self._dispatch_new()
+    async def catch_up(self, up_to: int | None = None) -> None:
+        """Hand out every committed row now (up to ``up_to`` at least, if given).
+
+        Many writers committing together share one read: a writer whose row
+        was handed out by another's read returns at once.
+        """
+        if up_to is not None and self.last_id >= up_to:
+            return
+        async with self._dispatching:  # the loop and catch_up() must not both hand out a row
+            if up_to is not None and self.last_id >= up_to:
+                return
+            await self._dispatch_unlocked()
+
+    async def _committed(self, session: AsyncSession) -> None:
+        written = session.info.pop(WRITTEN_KEY, None)
+        if written is None:
+            return
+        try:
+            await self.catch_up(written)
+        except Exception:
+            # The writer's transaction has committed: its answer must not fail.
+            log.exception("event hub could not read new events; retrying")
+            self.wake()
 
     async def latest_id(self) -> int:
         async with self.db.reading() as session:
+            self.statements += 1
             return int(await session.scalar(select(func.max(Event.id))) or 0)
 
     def subscribe(self, types: Iterable[str] = PUBLIC_EVENT_TYPES) -> Subscription:
         subscription = Subscription(frozenset(types))
-        self._subscriptions.add(subscription)
+        if self._ending:
+            subscription.close()
+        else:
+            self._subscriptions.add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -149,7 +282,11 @@ class EventHub:
         """Events in ``(after_id, up_to]``; None when the client must reset instead."""
         if after_id > up_to:
             return None  # an id from before a database reset
+        if self.window.covers(after_id):
+            missed = self.window.since(after_id, up_to, types)
+            return None if len(missed) > REPLAY_LIMIT else missed
         async with self.db.reading() as session:
+            self.statements += 1
             rows = (
                 await session.scalars(
                     select(Event)
@@ -160,19 +297,60 @@ class EventHub:
             ).all()
         if len(rows) > REPLAY_LIMIT:
             return None
-        return [WallEvent(row.id, row.type, row.data) for row in rows]
+        return [WallEvent.from_row(row) for row in rows]
 
-    async def _listen(self) -> None:
+    async def _listen(self) -> bool:
         import asyncpg  # only on PostgreSQL
         from sqlalchemy.engine import make_url
 
         url = make_url(self.db.url).set(drivername="postgresql")
         try:
-            self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
-            await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("LISTEN unavailable, polling only: %s", exc)
-            self._listener = None
+            listener = await asyncpg.connect(
+                url.render_as_string(hide_password=False),
+                timeout=5,
+                server_settings={"application_name": LISTENER_NAME},
+            )
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            if self._listen_task is None:
+                log.warning("LISTEN unavailable, polling every %ss: %s", self.poll_seconds, exc)
+            self.listening = False
+            return False
+        listener.add_termination_listener(lambda *_: self._listener_lost.set())
+        self._listener = listener
+        self._listener_lost.clear()
+        self.listening = True
+        self.wake()  # rows committed while nobody listened
+        return True
+
+    async def _keep_listening(self) -> None:
+        """Reconnect the LISTEN connection whenever it drops, with backoff."""
+        attempt = 0
+        while not self._stopping:
+            if self.listening:
+                await self._listener_lost.wait()  # also set by stop()
+                if self._stopping:
+                    return
+                log.warning("LISTEN connection lost; polling until it is back")
+                self.listening = False
+                await self._close_listener()
+                attempt = 0
+            delay = LISTEN_BACKOFF_SECONDS[min(attempt, len(LISTEN_BACKOFF_SECONDS) - 1)]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._stop_requested.wait()
+            if self._stopping:
+                return
+            if await self._listen():
+                log.warning("LISTEN connection restored")
+            else:
+                attempt += 1
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close(timeout=1)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -182,28 +360,29 @@ class EventHub:
                     await self._wakeup.wait()
             self._wakeup.clear()
             try:
-                await self._dispatch_new()
+                await self.catch_up()
             except Exception:
                 log.exception("event hub could not read new events")
-
-    async def _dispatch_new(self) -> None:
-        async with self._dispatching:  # the loop and catch_up() must not both hand out a row
-            await self._dispatch_unlocked()
 
     async def _dispatch_unlocked(self) -> None:
         while True:
             async with self.db.reading() as session:
+                self.statements += 1
                 rows = (
                     await session.scalars(
-                        select(Event).where(Event.id > self.last_id).order_by(Event.id).limit(500)
+                        select(Event)
+                        .where(Event.id > self.last_id)
+                        .order_by(Event.id)
+                        .limit(READ_BATCH)
                     )
                 ).all()
             for row in rows:
-                event = WallEvent(row.id, row.type, row.data)
+                event = WallEvent.from_row(row)
                 self.last_id = row.id
+                self.window.add(event)
                 for subscription in list(self._subscriptions):
                     subscription.offer(event)
-            if len(rows) < 500:
+            if len(rows) < READ_BATCH:
                 return
 
 
@@ -223,11 +402,10 @@ async def stream(
             missed = await hub.replay(after_id, up_to, types)
             if missed is None:
                 yield encode_reset(up_to)
-                last_sent = up_to
             else:
                 for event in missed:
-                    yield event.encode()
-                last_sent = up_to
+                    yield event.frame
+            last_sent = up_to
         while True:
             try:
                 async with asyncio.timeout(heartbeat_seconds):
@@ -239,6 +417,6 @@ async def stream(
                 return
             if item.id > last_sent:
                 last_sent = item.id
-                yield item.encode()
+                yield item.frame
     finally:
         hub.unsubscribe(subscription)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wall import events
 from wall.errors import BadRequest
 from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
 from wall.moderation import audit, options
@@ -80,6 +81,7 @@ async def set_paused(
         client=client,
         target=INTAKE_KEY,
     )
+    await events.append(session, "queue.intake", {"paused_since": iso(current)})
     return current
 
 

@@ -34,7 +34,6 @@ import httpx
 from wall.background import let_finish
 from wall.config import Settings
 from wall.db import Database
-from wall.events import EventHub
 from wall.media import MediaLimits, MediaStore
 from wall.models import SourceState, utcnow
 from wall.sources import deletions
@@ -132,7 +131,6 @@ class Poller:
         db: Database,
         client: httpx.AsyncClient,
         ingest: Ingest,
-        hub: EventHub | None = None,
         timings: Timings | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -140,7 +138,6 @@ class Poller:
         self.db = db
         self.client = client
         self.ingest = ingest
-        self.hub = hub
         self.timings = timings or Timings()
         self.rng = rng or random.Random()
         self.schedule = Schedule(db, process_owner(), self.timings.lease)
@@ -378,8 +375,6 @@ class Poller:
         )
         if not can_tell:
             self._cannot_tell.add(config.name)
-        if removed and self.hub is not None:
-            self.hub.wake()
         return removed
 
 
@@ -398,7 +393,6 @@ def create_poller(
     db: Database,
     *,
     store: MediaStore,
-    hub: EventHub | None = None,
     limiter: anyio.CapacityLimiter | None = None,
     timings: Timings | None = None,
 ) -> Poller:
@@ -412,7 +406,7 @@ def create_poller(
         tmp_dir=settings.data_path / "tmp",
         limiter=limiter,
     )
-    poller = Poller(configs, db=db, client=client, ingest=ingest, hub=hub, timings=timings)
+    poller = Poller(configs, db=db, client=client, ingest=ingest, timings=timings)
     poller.owns_client = True
     return poller
 
@@ -423,13 +417,12 @@ async def start_poller(
     db: Database,
     *,
     store: MediaStore,
-    hub: EventHub | None = None,
     limiter: anyio.CapacityLimiter | None = None,
 ) -> Poller | None:
     """For the app's lifespan: a running poller, or None when no source is configured."""
     if not configs:
         return None
-    poller = create_poller(settings, configs, db, store=store, hub=hub, limiter=limiter)
+    poller = create_poller(settings, configs, db, store=store, limiter=limiter)
     try:
         await poller.start()
     except BaseException:

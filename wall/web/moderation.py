@@ -125,7 +125,6 @@ async def decision(request: Request) -> Response:
             client=client_ip(request),
             max_pinned=settings.max_pinned,
         )
-    await request.state.hub.catch_up()
     return JSONResponse(mod_photo(photo, None))
 
 
@@ -170,7 +169,6 @@ async def bulk_decision(request: Request) -> Response:
                     "message": exc.message,
                 }
             )
-    await request.state.hub.catch_up()
     return JSONResponse({"results": results, "decided": sum(1 for r in results if r["ok"])})
 
 
@@ -178,7 +176,6 @@ async def undo(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         photo = await service.undo(session, who.moderator, client=client_ip(request))
-    await request.state.hub.catch_up()
     return JSONResponse(mod_photo(photo, None))
 
 
@@ -186,7 +183,6 @@ async def claim(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         holder = await claims.claim(session, request.path_params["photo_id"], who.moderator)
-    await request.state.hub.catch_up()
     return JSONResponse(
         {
             "id": request.path_params["photo_id"],
@@ -200,7 +196,6 @@ async def release(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
         await claims.release_all(session, who.moderator)
-    await request.state.hub.catch_up()
     return JSONResponse({"released": True})
 
 
@@ -257,8 +252,6 @@ async def intake(request: Request) -> Response:
         raise InvalidField("paused vaut true ou false.", code="invalid_paused")
     async with request.state.db.writing() as session:
         since = await queue.set_paused(session, paused, who.moderator, client_ip(request))
-        await events.append(session, "queue.intake", {"paused_since": photos.iso(since)})
-    await request.state.hub.catch_up()
     return JSONResponse({"paused": since is not None, "paused_since": photos.iso(since)})
 
 

@@ -208,7 +208,6 @@ async def manage(request: Request) -> Response:
                     rule="uploader",
                     reason="retirée par la personne qui l'a envoyée",
                 )
-            await request.state.hub.catch_up()
         return RedirectResponse(request.url, status_code=303)
     lang = wording.page_lang(request)
     return render(request, "manage.html", {"photo": photo, "t": wording.PAGE[lang], "lang": lang})

@@ -32,7 +32,6 @@ async def removal_form(request: Request) -> Response:
         response = render(request, "removal_request.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
-    await request.state.hub.catch_up()
     return render(
         request,
         "message.html",
@@ -75,7 +74,6 @@ async def resolve_request(request: Request) -> Response:
             who.moderator,
             client_ip(request),
         )
-    await request.state.hub.catch_up()
     return JSONResponse(body)
 
 
