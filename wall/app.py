@@ -26,7 +26,7 @@ from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
-from wall.web import api, invite, moderation, public, sources
+from wall.web import api, invite, metrics, moderation, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.responses import handle_http_exception, handle_wall_error
 
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *api.routes,
         *moderation.routes,
         *sources.routes,
+        *metrics.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
     return Starlette(

@@ -170,12 +170,15 @@ class ReplayWindow:
 class EventHub:
     """Tails the event table and fans new rows out to subscriptions."""
 
-    def __init__(self, db: Database, poll_seconds: float = 0.5) -> None:
+    def __init__(
+        self, db: Database, poll_seconds: float = 0.5, window_size: int = WINDOW_SIZE
+    ) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
         self.last_id = 0
-        self.window = ReplayWindow()
-        self.statements = 0  # SQL reads issued by the hub, for the benchmarks
+        self.window = ReplayWindow(window_size)
+        self.reads = 0  # reads of the table to hand out new rows
+        self.replay_reads = 0  # reads for clients older than the window
         self.listening = False
         self._subscriptions: set[Subscription] = set()
         self._wakeup = asyncio.Event()
@@ -194,12 +197,14 @@ class EventHub:
 
     async def start(self) -> None:
         async with self.db.reading() as session:
-            self.statements += 1
+            self.reads += 1
             rows = (
-                await session.scalars(select(Event).order_by(Event.id.desc()).limit(WINDOW_SIZE))
+                await session.scalars(
+                    select(Event).order_by(Event.id.desc()).limit(self.window.size)
+                )
             ).all()
         recent = [WallEvent.from_row(row) for row in rows]
-        self.window.fill(recent, complete=len(rows) < WINDOW_SIZE)
+        self.window.fill(recent, complete=len(rows) < self.window.size)
         self.last_id = recent[0].id if recent else 0
         self.db.after_commit(self._committed)
         self._task = asyncio.create_task(self._run(), name="event-hub")
@@ -262,7 +267,7 @@ class EventHub:
 
     async def latest_id(self) -> int:
         async with self.db.reading() as session:
-            self.statements += 1
+            self.reads += 1
             return int(await session.scalar(select(func.max(Event.id))) or 0)
 
     def subscribe(self, types: Iterable[str] = PUBLIC_EVENT_TYPES) -> Subscription:
@@ -286,7 +291,7 @@ class EventHub:
             missed = self.window.since(after_id, up_to, types)
             return None if len(missed) > REPLAY_LIMIT else missed
         async with self.db.reading() as session:
-            self.statements += 1
+            self.replay_reads += 1
             rows = (
                 await session.scalars(
                     select(Event)
@@ -367,7 +372,7 @@ class EventHub:
     async def _dispatch_unlocked(self) -> None:
         while True:
             async with self.db.reading() as session:
-                self.statements += 1
+                self.reads += 1
                 rows = (
                     await session.scalars(
                         select(Event)
