@@ -25,6 +25,7 @@ from wall.errors import WallError
 from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
+from wall.upload_service import UploadService
 from wall.web import api, invite, moderation, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.responses import handle_http_exception, handle_wall_error
@@ -118,6 +119,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
                 "decode_limiter": decode_limiter,
+                "upload_service": UploadService(
+                    db, store, settings, secret_key, decode_limiter=decode_limiter
+                ),
                 "answers": AnswerCache(),
                 "templates": templates,
                 "sources": source_configs,

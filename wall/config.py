@@ -270,6 +270,14 @@ SETTINGS: tuple[Setting, ...] = (
         "uploads one client may have waiting for moderation at once; 0 turns the cap off",
     ),
     Setting(
+        "WALL_MAX_CONCURRENT_UPLOADS",
+        "max_concurrent_uploads",
+        "4",
+        _int_at_least(0),
+        "uploads one client may be sending to one process at once "
+        "(429 too_many_concurrent_uploads past it); 0 turns the cap off",
+    ),
+    Setting(
         "WALL_BLUR_FACES",
         "blur_faces",
         "off",
@@ -346,6 +354,7 @@ class Settings:
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
     max_pending_per_client: int = 5
+    max_concurrent_uploads: int = 4
     blur_faces: str = "off"
     organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
     contact_email: str | None = None

@@ -100,6 +100,8 @@ ENGLISH_ERRORS = {
     "upload_rate_limited": "You have sent many photos. Try again a little later.",
     "too_many_pending": "Several of your photos are still waiting for approval. Try again "
     "once they have been checked.",
+    "too_many_concurrent_uploads": "Another of your photos is still being sent. Wait until "
+    "it has arrived, then try again.",
     "empty_file": "The file is empty. Choose a photo to send.",
     "unsupported_media": "This file is not an accepted image (JPEG, PNG, WebP, HEIC or GIF).",
     "corrupt_image": "The image is damaged or incomplete. Try another photo.",
