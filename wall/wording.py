@@ -130,7 +130,7 @@ def english(error: WallError, settings: Settings, limits: MediaLimits) -> str:
         "min_side": limits.min_side,
         "opens": f"{opens.astimezone(settings.timezone):%Y-%m-%d at %H:%M}" if opens else "",
     }
-    return ENGLISH_ERRORS.get(error.code, FALLBACK_EN).format(**values)
+    return ENGLISH_ERRORS.get(error.code, error.message_en or FALLBACK_EN).format(**values)
 
 
 def message_in(lang: str, error: WallError, settings: Settings, limits: MediaLimits) -> str:
