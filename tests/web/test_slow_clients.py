@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -101,7 +102,7 @@ def spools(settings: Settings) -> list[str]:
     return files_under(directory) if directory.exists() else []
 
 
-async def test_a_stalled_upload_is_answered_408_and_nothing_is_kept(settings: Settings) -> None:
+def test_a_stalled_upload_is_answered_408_and_nothing_is_kept(settings: Settings) -> None:
     short = settings.replace(body_timeout_seconds=1.0)
     with live(short) as url:
         conn = half_an_upload(url)
@@ -119,12 +120,12 @@ async def test_a_stalled_upload_is_answered_408_and_nothing_is_kept(settings: Se
         assert b"content-security-policy" in head.lower()
         # The server still serves, and the stalled client's place is free again.
         assert httpx.get(f"{url}/healthz").status_code == 200
-    state = await stored(short)
+    state = asyncio.run(stored(short))
     assert state.photos == 0 and state.media_rows == 0
     assert spools(short) == []
 
 
-async def test_a_client_gone_mid_upload_is_one_log_line_without_traceback(
+def test_a_client_gone_mid_upload_is_one_log_line_without_traceback(
     settings: Settings,
 ) -> None:
     with recording() as log, live(settings) as url:
@@ -139,12 +140,12 @@ async def test_a_client_gone_mid_upload_is_one_log_line_without_traceback(
     assert [r.levelno for r in gone()] == [logging.INFO] * 3
     assert all("POST /upload" in r.getMessage() for r in gone())
     assert [r.getMessage() for r in log.records if r.exc_info or r.levelno >= logging.ERROR] == []
-    assert (await stored(settings)).photos == 0
+    assert asyncio.run(stored(settings)).photos == 0
     assert spools(settings) == []
 
 
 @pytest.mark.parametrize("cap", [2])
-async def test_concurrent_uploads_per_client_are_capped(
+def test_concurrent_uploads_per_client_are_capped(
     settings: Settings, tmp_path: Path, cap: int
 ) -> None:
     capped = settings.replace(
