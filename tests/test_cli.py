@@ -45,6 +45,13 @@ def test_bad_configuration_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "WALL_MAX_UPLOAD_MB" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_bad_frame_ancestors_setting_stops_serve_with_one_line(tmp_path: Path) -> None:
+    result = _wall(["serve"], _env(tmp_path, WALL_FRAME_ANCESTORS="'self'; script-src *"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("wall: configuration error: WALL_FRAME_ANCESTORS:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_unreachable_database_exits_1_without_traceback(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

@@ -33,6 +33,14 @@ def test_defaults_need_no_environment() -> None:
         ("WALL_HASHTAGS", " , "),
         ("WALL_HEARTBEAT_SECONDS", "0"),
         ("WALL_UPLOADS_OPEN_AT", "2024-02-15T08:00"),
+        ("WALL_FRAME_ANCESTORS", "'self'; script-src *"),
+        ("WALL_FRAME_ANCESTORS", "*"),
+        ("WALL_FRAME_ANCESTORS", "https://a.example,https://b.example"),
+        ("WALL_FRAME_ANCESTORS", "'none' https://a.example"),
+        ("WALL_FRAME_ANCESTORS", "javascript:"),
+        ("WALL_FRAME_ANCESTORS", " "),
+        ("WALL_BODY_TIMEOUT_SECONDS", "0"),
+        ("WALL_MAX_CONCURRENT_UPLOADS", "-1"),
     ],
 )
 def test_bad_values_give_one_clear_line(name: str, value: str) -> None:
@@ -47,3 +55,20 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
     missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("'self'", "'self'"),
+        ("'SELF'  https://partenaire.example", "'self' https://partenaire.example"),
+        ("'none'", "'none'"),
+        ("https:", "https:"),
+        (
+            "*.cssdm.gouv.qc.ca https://mur.example:8443",
+            "*.cssdm.gouv.qc.ca https://mur.example:8443",
+        ),
+    ],
+)
+def test_frame_ancestors_accept_csp_sources(raw: str, parsed: str) -> None:
+    assert Settings.from_env({"WALL_FRAME_ANCESTORS": raw}).frame_ancestors == parsed

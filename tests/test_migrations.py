@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 
 from wall import migrations
 from wall.db import Database
 from wall.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _tables(url: str) -> set[str]:
@@ -50,3 +58,30 @@ def test_sqlite_runs_in_wal_mode(tmp_path: pytest.TempPathFactory) -> None:
             await db.dispose()
 
     assert asyncio.run(journal_mode()) == "wal"
+
+
+def test_three_processes_migrate_a_fresh_postgresql_database_at_once(postgres_url: str) -> None:
+    from tests.conftest import _admin
+
+    name = f"wall_fresh_{secrets.token_hex(4)}"
+    asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
+    env.update(WALL_DATABASE_URL=url, PYTHONPATH=str(ROOT))
+    try:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "wall", "migrate"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        results = [(p.wait(timeout=120), p.communicate()[1]) for p in processes]
+        assert results == [(0, "")] * 3
+        migrations.check(url)
+    finally:
+        asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -16,7 +16,6 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wall import auth, housekeeping, uploads
 from wall.config import Settings
@@ -26,22 +25,17 @@ from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
+from wall.upload_service import UploadService
 from wall.web import api, invite, metrics, moderation, public, sources
 from wall.web.answers import AnswerCache
+from wall.web.body_timeout import BodyTimeout
+from wall.web.failures import RequestErrors
+from wall.web.headers import SecurityHeaders
+from wall.web.inputs import EdgeChecks
 from wall.web.responses import handle_http_exception, handle_wall_error
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-        b"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'",
-    ),
-]
 
 
 def static_dir() -> Path:
@@ -63,25 +57,6 @@ def load_secret_key(settings: Settings) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
-
-
-class SecurityHeaders:
-    """Adds the same protective headers to every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> Starlette:
@@ -119,6 +94,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                     "cookies": auth.SessionCookies(secret_key),
                     "login_throttle": auth.LoginThrottle(),
                     "decode_limiter": decode_limiter,
+                    "upload_service": UploadService(
+                        db, store, settings, secret_key, decode_limiter=decode_limiter
+                    ),
                     "answers": AnswerCache(),
                     "templates": templates,
                     "sources": source_configs,
@@ -142,7 +120,13 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        # Outermost first: the headers wrap everything, even the catch-all's answers.
+        middleware=[
+            Middleware(SecurityHeaders, settings=settings),
+            Middleware(RequestErrors),
+            Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),
+            Middleware(EdgeChecks),
+        ],
         exception_handlers={
             WallError: handle_wall_error,
             HTTPException: handle_http_exception,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,6 +148,36 @@ def _optional_datetime(raw: str) -> dt.datetime | None:
     return value
 
 
+# CSP source expressions a partner's embedding page may be named by: 'self',
+# 'none', a scheme (https:), or a host with an optional scheme, port and path.
+_KEYWORD_SOURCES = ("'self'", "'none'")
+_SCHEME_SOURCE = re.compile(r"https?:", re.IGNORECASE)
+_HOST_SOURCE = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?"
+    r"(?:/[a-z0-9._~%/-]*)?",
+    re.IGNORECASE,
+)
+
+
+def _frame_ancestors(raw: str) -> str:
+    sources = raw.split()
+    if not sources:
+        raise ValueError("expected 'self', 'none' or the partner sites allowed to frame the wall")
+    for source in sources:
+        if source.lower() in _KEYWORD_SOURCES:
+            continue
+        if source == "*" or not (
+            _SCHEME_SOURCE.fullmatch(source) or _HOST_SOURCE.fullmatch(source)
+        ):
+            raise ValueError(
+                f"{source!r} is not a frame-ancestors source: use 'self', 'none', "
+                "https: or a site such as https://partenaire.example"
+            )
+    if len(sources) > 1 and "'none'" in (s.lower() for s in sources):
+        raise ValueError("'none' cannot be combined with other sources")
+    return " ".join(s.lower() if s.lower() in _KEYWORD_SOURCES else s for s in sources)
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -270,6 +301,29 @@ SETTINGS: tuple[Setting, ...] = (
         "uploads one client may have waiting for moderation at once; 0 turns the cap off",
     ),
     Setting(
+        "WALL_MAX_CONCURRENT_UPLOADS",
+        "max_concurrent_uploads",
+        "4",
+        _int_at_least(0),
+        "uploads one client may be sending to one process at once "
+        "(429 too_many_concurrent_uploads past it); 0 turns the cap off",
+    ),
+    Setting(
+        "WALL_BODY_TIMEOUT_SECONDS",
+        "body_timeout_seconds",
+        "60",
+        _positive_float,
+        "how long a request body may take to arrive in full (408 body_timeout past it)",
+    ),
+    Setting(
+        "WALL_FRAME_ANCESTORS",
+        "frame_ancestors",
+        "'self'",
+        _frame_ancestors,
+        "sites allowed to show the wall in a frame (CSP frame-ancestors sources, "
+        "space-separated), e.g. 'self' https://partenaire.example",
+    ),
+    Setting(
         "WALL_BLUR_FACES",
         "blur_faces",
         "off",
@@ -346,6 +400,9 @@ class Settings:
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
     max_pending_per_client: int = 5
+    max_concurrent_uploads: int = 4
+    body_timeout_seconds: float = 60.0
+    frame_ancestors: str = "'self'"
     blur_faces: str = "off"
     organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
     contact_email: str | None = None

@@ -17,6 +17,8 @@ class WallError(Exception):
     code: str = "error"
     status: int = 400
     message: str = "La requête n'a pas pu être traitée."
+    # The same sentence in English, where the code has one (``message_en`` in JSON).
+    message_en: str | None = None
 
     def __init__(
         self,
@@ -25,9 +27,12 @@ class WallError(Exception):
         code: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        message_en: str | None = None,
     ) -> None:
         if message is not None:
             self.message = message
+        if message_en is not None:
+            self.message_en = message_en
         if code is not None:
             self.code = code
         if status is not None:
@@ -36,7 +41,10 @@ class WallError(Exception):
         super().__init__(self.message)
 
     def to_json(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message}
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.message_en is not None:
+            body["message_en"] = self.message_en
+        return body
 
 
 class BadRequest(WallError):
@@ -85,6 +93,20 @@ class InvalidField(WallError):
     code = "invalid_field"
     status = 422
     message = "Un champ est manquant ou invalide."
+
+
+class RequestTimeout(WallError):
+    code = "body_timeout"
+    status = 408
+    message = "L'envoi a pris trop de temps. Vérifie ta connexion et réessaie."
+    message_en = "Sending took too long. Check your connection and try again."
+
+
+class InternalError(WallError):
+    code = "internal_error"
+    status = 500
+    message = "Une erreur inattendue est survenue de notre côté. Réessaie dans un moment."
+    message_en = "Something went wrong on our side. Please try again in a moment."
 
 
 class TooManyRequests(WallError):

@@ -1,12 +1,28 @@
-"""Run Alembic programmatically, wherever the package is installed."""
+"""Run Alembic programmatically, wherever the package is installed.
+
+On PostgreSQL the upgrade runs under a session-level advisory lock: several
+processes or hosts starting at once on a fresh database (``wall serve`` on
+two machines, ``--workers``, a deploy running ``wall migrate`` beside them)
+used to race to create the same tables, and one failed its migration. Now
+one migrates while the others wait, then find the schema at head. The lock
+goes with the connection, so a process killed mid-migration releases it.
+SQLite is one file on one host: its own locking serialises the writers.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from alembic import command
+
+# Any fixed 64-bit number every process agrees on ("VagueVrt" in ASCII).
+MIGRATION_LOCK_KEY = 0x5661677565567274
 
 
 def script_location() -> Path:
@@ -26,7 +42,28 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """``alembic upgrade head`` on ``database_url`` (runs its own event loop)."""
-    command.upgrade(alembic_config(database_url), revision)
+    config = alembic_config(database_url)
+    if database_url.startswith("postgresql"):
+        asyncio.run(_upgrade_under_lock(database_url, config, revision))
+    else:
+        command.upgrade(config, revision)
+
+
+async def _upgrade_under_lock(database_url: str, config: Config, revision: str) -> None:
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            lock = {"key": MIGRATION_LOCK_KEY}
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+            await connection.commit()
+            try:
+                # Alembic's env.py runs its own event loop: give it a thread.
+                await asyncio.to_thread(command.upgrade, config, revision)
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                await connection.commit()
+    finally:
+        await engine.dispose()
 
 
 def check(database_url: str) -> None:

@@ -108,6 +108,24 @@ class Photo(Base):
     search_text: Mapped[str | None] = mapped_column(Text)
 
 
+class UploadClient(Base):
+    """A client that reserved an upload slot: the row its reservations lock, one at a time."""
+
+    __tablename__ = "upload_clients"
+
+    client_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class UploadSlot(Base):
+    """An upload under way, counted against its client's limits until stored or given up."""
+
+    __tablename__ = "upload_slots"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
+    reserved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class MediaFile(Base):
     """Which photo a stored file belongs to, and whether it may ever be public."""
 

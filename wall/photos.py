@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 import secrets
 from collections import Counter
 from typing import Any
@@ -18,6 +19,7 @@ from wall.models import MediaFile, Photo
 from wall.moderation.states import Status
 
 MAX_PAGE = 100
+_CURSOR_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def new_photo_id() -> str:
@@ -141,9 +143,12 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment_text, photo_id = raw.split("|", 1)
         moment = dt.datetime.fromisoformat(moment_text.replace("Z", "+00:00"))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        # In UTC, as the database compares it (a year-1 moment east of UTC overflows).
+        moment = moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("Le curseur de pagination est invalide.", code="bad_cursor") from None
-    if moment.tzinfo is None:
+    # Photo ids are short URL-safe tokens: anything else (a NUL…) cannot name one.
+    if moment.tzinfo is None or not _CURSOR_ID.fullmatch(photo_id):
         raise BadRequest("Le curseur de pagination est invalide.", code="bad_cursor")
     return moment, photo_id
 

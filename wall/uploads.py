@@ -1,4 +1,7 @@
-"""Visitor uploads: the form's rules, the body cap, per-client limits, intake."""
+"""Visitor uploads: the form's rules, the body cap, identity and spooling.
+
+The per-client limits are in ``upload_quota``; ``upload_service`` runs the whole flow.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -24,10 +27,9 @@ from starlette.types import Message
 
 from wall.config import Settings
 from wall.consent import CONSENT_VERSION
-from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge, TooManyRequests
+from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge
 from wall.media import MediaLimits, ProcessedImage
 from wall.models import MediaFile, Photo, utcnow
-from wall.moderation.states import Status
 from wall.photos import image_columns, media_rows, new_photo_id
 
 AGE_CHOICES = ("14_or_older", "guardian_consent")
@@ -41,8 +43,6 @@ SPOOL_PREFIX = "upload-"
 HONEYPOT_FIELD = "website"
 # A client-made random token (crypto.randomUUID(), or the one the page carries).
 UPLOAD_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-# Moderation clears the queue in minutes, not seconds: ask to come back later.
-PENDING_RETRY_AFTER = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -158,48 +158,6 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
         f"Le fichier est trop volumineux (maximum {max_bytes // (1024 * 1024)} Mo).",
         code="too_large",
     )
-
-
-async def check_rate(session: AsyncSession, settings: Settings, client: str) -> None:
-    limit = settings.upload_limit_per_hour
-    if limit == 0:
-        return
-    since = utcnow() - dt.timedelta(hours=1)
-    recent = list(
-        (
-            await session.scalars(
-                select(Photo.submitted_at)
-                .where(Photo.client_hash == client, Photo.submitted_at > since)
-                .order_by(Photo.submitted_at)
-            )
-        ).all()
-    )
-    if len(recent) >= limit:
-        wait = recent[len(recent) - limit] + dt.timedelta(hours=1) - utcnow()
-        raise TooManyRequests(
-            "Tu as envoyé beaucoup de photos. Réessaie un peu plus tard.",
-            code="upload_rate_limited",
-            retry_after=int(wait.total_seconds()) + 1,
-        )
-
-
-async def check_pending(session: AsyncSession, settings: Settings, client: str) -> None:
-    """Refuse a new upload while the client already has many waiting for moderation."""
-    cap = settings.max_pending_per_client
-    if cap == 0:
-        return
-    waiting = await session.scalar(
-        select(func.count())
-        .select_from(Photo)
-        .where(Photo.client_hash == client, Photo.status == Status.PENDING.value)
-    )
-    if (waiting or 0) >= cap:
-        raise TooManyRequests(
-            "Plusieurs de tes photos attendent encore d'être validées. "
-            "Réessaie quand elles auront été vérifiées.",
-            code="too_many_pending",
-            retry_after=PENDING_RETRY_AFTER,
-        )
 
 
 def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:

@@ -100,6 +100,8 @@ ENGLISH_ERRORS = {
     "upload_rate_limited": "You have sent many photos. Try again a little later.",
     "too_many_pending": "Several of your photos are still waiting for approval. Try again "
     "once they have been checked.",
+    "too_many_concurrent_uploads": "Another of your photos is still being sent. Wait until "
+    "it has arrived, then try again.",
     "empty_file": "The file is empty. Choose a photo to send.",
     "unsupported_media": "This file is not an accepted image (JPEG, PNG, WebP, HEIC or GIF).",
     "corrupt_image": "The image is damaged or incomplete. Try another photo.",
@@ -128,7 +130,7 @@ def english(error: WallError, settings: Settings, limits: MediaLimits) -> str:
         "min_side": limits.min_side,
         "opens": f"{opens.astimezone(settings.timezone):%Y-%m-%d at %H:%M}" if opens else "",
     }
-    return ENGLISH_ERRORS.get(error.code, FALLBACK_EN).format(**values)
+    return ENGLISH_ERRORS.get(error.code, error.message_en or FALLBACK_EN).format(**values)
 
 
 def message_in(lang: str, error: WallError, settings: Settings, limits: MediaLimits) -> str:

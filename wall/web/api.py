@@ -7,9 +7,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from wall import events, photos
-from wall.errors import BadRequest
 from wall.moderation.states import Status
 from wall.web import answers
+from wall.web.inputs import last_event_id
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -43,22 +43,10 @@ async def wall_photos(request: Request) -> Response:
     return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 
-def _after_id(request: Request) -> int | None:
-    raw = request.headers.get("last-event-id") or request.query_params.get("after")
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest("Last-Event-ID doit être un nombre.", code="bad_last_event_id") from None
-    if value < 0:
-        raise BadRequest("Last-Event-ID doit être positif.", code="bad_last_event_id")
-    return value
-
-
 async def wall_events(request: Request) -> Response:
-    after_id = _after_id(request)
-    body = events.stream(request.state.hub, after_id, request.state.settings.heartbeat_seconds)
+    body = events.stream(
+        request.state.hub, last_event_id(request), request.state.settings.heartbeat_seconds
+    )
     return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -21,6 +21,7 @@ from wall.moderation import claims, queue, service
 from wall.moderation.states import BULK_ACTIONS, Action, Status
 from wall.web import admin, moderation_auth, removal
 from wall.web.api import SSE_HEADERS
+from wall.web.inputs import last_event_id
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator, signed_in
 
@@ -218,14 +219,9 @@ async def _while_signed_in(
 async def queue_events(request: Request) -> Response:
     """The moderators' live stream: new pending photos, decisions, claims, requests."""
     who = await require_moderator(request)
-    raw = request.headers.get("last-event-id") or request.query_params.get("after")
-    try:
-        after_id = int(raw) if raw else None
-    except ValueError:
-        raise BadRequest("Last-Event-ID doit être un nombre.", code="bad_last_event_id") from None
     body = events.stream(
         request.state.hub,
-        after_id,
+        last_event_id(request),
         request.state.settings.heartbeat_seconds,
         QUEUE_EVENT_TYPES,
     )

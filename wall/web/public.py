@@ -5,9 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import anyio
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -18,11 +17,12 @@ from wall import uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, NotFound, WallError
-from wall.media import MediaStore, process_image_async
+from wall.media import MediaStore
 from wall.models import Photo, utcnow
 from wall.moderation import service
 from wall.moderation.states import Action, Status
 from wall.photos import owner_of_media
+from wall.upload_service import Accepted, UploadService
 from wall.web import invite
 from wall.web.responses import render, wants_json
 from wall.web.session import client_ip, signed_in
@@ -86,10 +86,18 @@ async def upload_page(request: Request) -> Response:
 
 async def upload(request: Request) -> Response:
     settings: Settings = request.state.settings
+    intake: UploadService = request.state.upload_service
     lang = wording.page_lang(request)
     values: dict[str, str] = {}
     try:
-        return await _accept_upload(request, settings, values, lang)
+        client = intake.client(client_ip(request))
+        async with intake.admit(client):
+            form = await _read_form(request, settings)
+            try:
+                values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
+                accepted = await intake.accept(form, client)
+            finally:
+                await form.close()
     except WallError as exc:
         english = wording.english(exc, settings, uploads.upload_limits(settings))
         if wants_json(request):
@@ -104,75 +112,22 @@ async def upload(request: Request) -> Response:
         response = render(request, "upload.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
+    return _uploaded(request, accepted, lang)
 
 
-async def _accept_upload(
-    request: Request, settings: Settings, values: dict[str, str], lang: str
-) -> Response:
-    uploads.check_window(settings, utcnow())
-    secret_key: str = request.state.secret_key
-    client = uploads.client_hash(secret_key, client_ip(request))
+async def _read_form(request: Request, settings: Settings) -> FormData:
     limited = uploads.limit_body(request, settings.max_upload_bytes)
     try:
         form = await limited.form(max_files=1, max_fields=20, max_part_size=16 * 1024)
     except (MultiPartException, HTTPException) as exc:
         # Starlette turns a multipart error into HTTPException(400) inside an app.
         raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
-    try:
-        values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
-        fields = uploads.validate_fields(form, settings)
-        ident = uploads.identity(secret_key, client, fields.upload_key)
-        # A retry of an upload that was stored (the phone lost the answer): same photo.
-        if ident.source_id is not None:
-            async with request.state.db.reading() as session:
-                earlier = await uploads.find_upload(session, ident.source_id)
-            if earlier is not None:
-                return _uploaded(request, earlier, ident, lang, replayed=True)
-        # Checked after the key, so that retrying a stored upload is never refused.
-        async with request.state.db.reading() as session:
-            await uploads.check_rate(session, settings, client)
-            await uploads.check_pending(session, settings, client)
-        upload_file = uploads.the_photo(form)
-        tmp = await anyio.to_thread.run_sync(
-            uploads.spool_to_disk, upload_file.file, uploads.spool_dir(settings)
-        )
-    finally:
-        await form.close()
-    store: MediaStore = request.state.media
-    try:
-        processed = await process_image_async(
-            tmp,
-            store,
-            uploads.upload_limits(settings),
-            blur_faces=uploads.blur_faces_for(settings, fields),
-            limiter=request.state.decode_limiter,
-        )
-    finally:
-        await anyio.to_thread.run_sync(tmp.unlink)
-    photo, files = uploads.build_photo(fields, processed, client, ident)
-    try:
-        async with request.state.db.writing() as session:
-            await service.submit(session, photo, files)
-    except BaseException as exc:
-        async with request.state.db.reading() as session:
-            keep = await uploads.names_in_use(session, processed.names)
-            # Two attempts of one keyed upload raced: the other one stored it.
-            earlier = (
-                await uploads.find_upload(session, ident.source_id)
-                if isinstance(exc, IntegrityError) and ident.source_id is not None
-                else None
-            )
-        store.delete(name for name in processed.names if name not in keep)
-        if earlier is not None:
-            return _uploaded(request, earlier, ident, lang, replayed=True)
-        raise
-    return _uploaded(request, photo, ident, lang, replayed=False)
+    return form
 
 
-def _uploaded(
-    request: Request, photo: Photo, ident: uploads.UploadIdentity, lang: str, *, replayed: bool
-) -> Response:
+def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:
     """201 for a new photo; 200 with the same answer when a retry finds it stored."""
+    photo, ident, replayed = accepted.photo, accepted.ident, accepted.replayed
     manage_url = _with_lang(str(request.url_for("manage", token=ident.manage_token)), lang)
     status = 200 if replayed else 201
     if wants_json(request):

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from wall import photos
 from wall.errors import InvalidField, NotFound, TooManyRequests
 from wall.moderation import removals
+from wall.web.inputs import check_form, parse_id, strip_refused
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator
 
@@ -23,12 +24,18 @@ async def removal_form(request: Request) -> Response:
     reason, contact = str(form.get("reason") or ""), str(form.get("contact") or "")
     client = removals.client_hash(request.state.secret_key, client_ip(request))
     try:
+        check_form(form)  # a stray NUL must not lose the request: the form comes back
         async with request.state.db.writing() as session:
             await removals.create(
                 session, reference=reference, reason=reason, contact=contact, client=client
             )
     except (InvalidField, TooManyRequests) as exc:
-        context.update(error=exc.message, photo_ref=reference, reason=reason, contact=contact)
+        context.update(
+            error=exc.message,
+            photo_ref=strip_refused(reference),
+            reason=strip_refused(reason),
+            contact=strip_refused(contact),
+        )
         response = render(request, "removal_request.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
@@ -61,10 +68,9 @@ async def resolve_request(request: Request) -> Response:
     note = data.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise InvalidField("La note est un texte court.", code="invalid_note")
-    try:
-        request_id = int(request.path_params["request_id"])
-    except ValueError:
-        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found") from None
+    request_id = parse_id(request.path_params["request_id"])
+    if request_id is None:
+        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found")
     async with request.state.db.writing() as session:
         body = await removals.resolve(
             session,

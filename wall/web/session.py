@@ -12,6 +12,7 @@ from wall import auth
 from wall.config import Settings
 from wall.errors import BadRequest, Forbidden, Unauthorized
 from wall.models import utcnow
+from wall.web.inputs import check_json
 
 # Keep idle expiry honest without a write on every request.
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -78,4 +79,5 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadRequest("Le corps doit être du JSON valide.", code="malformed_json") from None
     if not isinstance(data, dict):
         raise BadRequest("Le corps doit être un objet JSON.", code="malformed_json")
+    check_json(data)
     return data
