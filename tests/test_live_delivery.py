@@ -37,6 +37,7 @@ def _environment(database_url: str, data_dir: Path, **extra: str) -> dict[str, s
         WALL_SECRET_KEY="shared-secret-" + secrets.token_hex(8),
         WALL_UPLOAD_LIMIT_PER_HOUR="0",
         WALL_MAX_PENDING_PER_CLIENT="0",
+        WALL_MAX_CONCURRENT_UPLOADS="0",
         WALL_ADMIN_EMAIL=ADMIN_EMAIL,
         WALL_ADMIN_PASSWORD=ADMIN_PASSWORD,
         **extra,
@@ -93,7 +94,11 @@ async def moderator_client(base_url: str) -> AsyncIterator[tuple[httpx.AsyncClie
     async with httpx.AsyncClient(
         base_url=base_url,
         timeout=60,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+        # Idle connections are dropped well before uvicorn's 5 s keep-alive closes
+        # them, or a round could race a closing connection (httpx.ReadError).
+        limits=httpx.Limits(
+            max_connections=200, max_keepalive_connections=200, keepalive_expiry=1
+        ),
     ) as client:
         response = await client.post(
             "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
