@@ -74,8 +74,11 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
     client = client_ip(request)
     keys = ThrottleKeys.of(email, client)
     async with hashing.admission():
+        async with db.reading() as session:
+            await throttle.refuse_early(session, keys)
         async with db.writing() as session:
             await throttle.reserve(session, keys)
+        async with db.reading() as session:
             moderator = await auth.find_moderator(session, email)
         checked_hash = moderator.password_hash if moderator is not None else None
         password_ok = await hashing.verify(checked_hash, password)
