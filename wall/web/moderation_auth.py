@@ -82,20 +82,8 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
             moderator = await auth.find_moderator(session, email)
         checked_hash = moderator.password_hash if moderator is not None else None
         password_ok = await hashing.verify(checked_hash, password)
-    failure = "bad_credentials"
-    step: int | None = None
-    if moderator is not None and password_ok and not moderator.disabled:
-        if not moderator.totp_enabled:
-            failure = ""
-        elif not code:
-            failure = "totp_required"
-        else:
-            assert moderator.totp_secret is not None
-            step = totp.matching_step(
-                moderator.totp_secret, code, after_step=moderator.totp_last_step
-            )
-            failure = "" if step is not None else "bad_credentials"
-    if not failure:
+    failure, step = _verdict(moderator, password_ok, code)
+    if failure is None:
         assert moderator is not None
         async with db.writing() as session:
             result = await _open_signed_session(request, session, moderator, checked_hash, step)
@@ -120,6 +108,21 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
             "Entre le code de ton application de double authentification.", code="totp_required"
         )
     raise Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
+
+
+def _verdict(
+    moderator: Moderator | None, password_ok: bool, code: str | None
+) -> tuple[str | None, int | None]:
+    """(the failure's code or None, the TOTP time step to take if any)."""
+    if moderator is None or not password_ok or moderator.disabled:
+        return "bad_credentials", None
+    if not moderator.totp_enabled:
+        return None, None
+    if not code:
+        return "totp_required", None
+    assert moderator.totp_secret is not None
+    step = totp.matching_step(moderator.totp_secret, code, after_step=moderator.totp_last_step)
+    return (None, step) if step is not None else ("bad_credentials", None)
 
 
 async def _open_signed_session(
