@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +118,95 @@ def test_serve_prints_urls_and_credentials_then_serves(tmp_path: Path) -> None:
             json={"email": email.strip(), "password": password.strip()},
         )
         assert login.status_code == 200 and login.json()["role"] == "admin"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+
+
+def _serve_until_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return subprocess.run(
+        [sys.executable, "-m", "wall", "serve", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({}, "WALL_ADMIN_EMAIL"),
+        ({"WALL_ADMIN_PASSWORD": "un-mot-de-passe-long"}, "WALL_ADMIN_EMAIL"),
+        ({"WALL_ADMIN_EMAIL": "direction@ecole.test"}, "WALL_ADMIN_PASSWORD"),
+    ],
+)
+def test_serve_on_https_refuses_a_placeholder_first_admin(
+    tmp_path: Path, extra: dict[str, str], named: str
+) -> None:
+    env = _env(tmp_path, WALL_PUBLIC_URL="https://mur.ecole.test", **extra)
+    result = _serve_until_exit(env, tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert named in result.stderr and "Traceback" not in result.stderr
+    assert "mot de passe" not in result.stdout  # no credentials were printed
+    listed = _wall(["moderator", "list"], env)
+    assert listed.returncode == 0 and listed.stdout.strip() == ""  # nobody was created
+
+
+def test_serve_on_https_refuses_a_left_over_localhost_admin(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    added = _wall(
+        ["moderator", "add", "admin@localhost", "--role", "admin", "--password-stdin"],
+        env,
+        stdin="un-mot-de-passe-long\n",
+    )
+    assert added.returncode == 0, added.stderr
+    public = _env(tmp_path, WALL_PUBLIC_URL="https://mur.ecole.test")
+    result = _serve_until_exit(public, tmp_path)
+    assert result.returncode == 2
+    assert "wall moderator disable admin@localhost" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_on_https_starts_with_a_named_admin(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _env(
+        tmp_path,
+        WALL_PUBLIC_URL="https://mur.ecole.test",
+        WALL_ADMIN_EMAIL="direction@ecole.test",
+        WALL_ADMIN_PASSWORD="un-mot-de-passe-long",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wall", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None, "wall serve exited"
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/login",
+            json={"email": "direction@ecole.test", "password": "un-mot-de-passe-long"},
+        )
+        assert login.status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)

@@ -22,7 +22,9 @@ from wall.config import Settings
 from wall.db import Database
 from wall.errors import WallError
 from wall.events import EventHub
+from wall.login_throttle import LoginThrottle
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
+from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
@@ -92,7 +94,10 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                     "media": store,
                     "secret_key": secret_key,
                     "cookies": auth.SessionCookies(secret_key),
-                    "login_throttle": auth.LoginThrottle(),
+                    "login_throttle": LoginThrottle.from_settings(settings),
+                    "password_hashing": PasswordHashing(
+                        settings.password_hash_threads, settings.password_hash_queue
+                    ),
                     "decode_limiter": decode_limiter,
                     "upload_service": UploadService(
                         db, store, settings, secret_key, decode_limiter=decode_limiter

@@ -1,4 +1,8 @@
-"""Moderator passwords, second factor, server-side sessions, CSRF tokens and throttling."""
+"""Moderator accounts, second factor, server-side sessions and CSRF tokens.
+
+Password hashing lives in ``wall.passwords``, sign-in throttling in
+``wall.login_throttle``; ``wall.web.moderation_auth`` puts them together.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +12,19 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall import totp
-from wall.errors import TooManyRequests
-from wall.models import LoginFailure, Moderator, ModeratorSession, utcnow
+from wall.models import Moderator, ModeratorSession, utcnow
+from wall.passwords import hash_password
 
 COOKIE_NAME = "wall_session"
 CSRF_HEADER = "X-CSRF-Token"
 IDLE_TIMEOUT = dt.timedelta(hours=4)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=24)
 ROLES = ("admin", "moderator")
-
-_hasher = PasswordHasher()
-# Verified when the email is unknown, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def _token_id(token: str) -> str:
@@ -70,16 +57,12 @@ class SessionCookies:
             return None
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> Moderator | None:
-    moderator = await session.scalar(
-        select(Moderator).where(Moderator.email == email.strip().lower())
-    )
-    if moderator is None:
-        verify_password(_DUMMY_HASH, password)
-        return None
-    if not verify_password(moderator.password_hash, password) or moderator.disabled:
-        return None
-    return moderator
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def find_moderator(session: AsyncSession, email: str) -> Moderator | None:
+    return await session.scalar(select(Moderator).where(Moderator.email == normalize_email(email)))
 
 
 async def open_session(
@@ -150,6 +133,24 @@ def check_totp(moderator: Moderator, code: str) -> bool:
     return True
 
 
+async def consume_totp_step(session: AsyncSession, moderator_id: int, step: int) -> bool:
+    """Accept a TOTP time step once: an atomic compare-and-set on the last step used.
+
+    Parallel sign-ins with one code all find the step fresh when they read
+    it; only one of them moves ``totp_last_step`` past it.
+    """
+    result = await session.execute(
+        update(Moderator)
+        .where(
+            Moderator.id == moderator_id,
+            or_(Moderator.totp_last_step.is_(None), Moderator.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
 def csrf_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
@@ -157,72 +158,24 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 async def upsert_moderator(
     session: AsyncSession, email: str, password: str, role: str
 ) -> Moderator:
-    """Create a moderator or update their password and role."""
+    """Create a moderator or update their password and role (hashes on the caller's thread)."""
+    return await save_moderator(session, email, hash_password(password), role)
+
+
+async def save_moderator(
+    session: AsyncSession, email: str, password_hash: str, role: str
+) -> Moderator:
+    """Create a moderator or update their password hash and role."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    address = email.strip().lower()
+    address = normalize_email(email)
     moderator = await session.scalar(select(Moderator).where(Moderator.email == address))
     if moderator is None:
-        moderator = Moderator(email=address, role=role, password_hash=hash_password(password))
+        moderator = Moderator(email=address, role=role, password_hash=password_hash)
         session.add(moderator)
     else:
-        moderator.password_hash = hash_password(password)
+        moderator.password_hash = password_hash
         moderator.role = role
         moderator.disabled = False
     await session.flush()
     return moderator
-
-
-class LoginThrottle:
-    """Failed sign-ins per email and per client in a sliding window.
-
-    Failures are rows in ``login_failures``, so every worker shares the count.
-    Unknown emails are counted like known ones: the answers never tell which
-    accounts exist. A client gets more room than an account (a school's
-    moderators may share one address).
-    """
-
-    def __init__(
-        self, max_failures: int = 5, window_seconds: float = 900, max_client_failures: int = 20
-    ) -> None:
-        self.max_failures = max_failures
-        self.max_client_failures = max_client_failures
-        self.window = dt.timedelta(seconds=window_seconds)
-
-    @staticmethod
-    def _keys(email: str, client: str) -> tuple[str, str]:
-        return f"email:{email.strip().lower()[:250]}", f"client:{client}"
-
-    async def check(self, session: AsyncSession, email: str, client: str) -> None:
-        """Raise ``TooManyRequests`` while either key is over its budget."""
-        now = utcnow()
-        since = now - self.window
-        for key, budget in zip(
-            self._keys(email, client), (self.max_failures, self.max_client_failures), strict=True
-        ):
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(LoginFailure.created_at)).where(
-                        LoginFailure.key == key, LoginFailure.created_at > since
-                    )
-                )
-            ).one()
-            if count >= budget and oldest is not None:
-                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC)
-                raise TooManyRequests(
-                    "Trop de tentatives de connexion. Réessaie dans quelques minutes.",
-                    code="login_throttled",
-                    retry_after=int((oldest + self.window - now).total_seconds()) + 1,
-                )
-
-    async def failed(self, session: AsyncSession, email: str, client: str) -> None:
-        now = utcnow()
-        await session.execute(
-            delete(LoginFailure).where(LoginFailure.created_at < now - self.window)
-        )
-        session.add_all(LoginFailure(key=key, created_at=now) for key in self._keys(email, client))
-        await session.flush()
-
-    async def succeeded(self, session: AsyncSession, email: str) -> None:
-        key = self._keys(email, "")[0]
-        await session.execute(delete(LoginFailure).where(LoginFailure.key == key))

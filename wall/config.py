@@ -375,6 +375,42 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
         "admins must enrol a TOTP second factor before using the moderation tools",
     ),
+    Setting(
+        "WALL_LOGIN_MAX_FAILURES",
+        "login_max_failures",
+        "5",
+        _int_at_least(1),
+        "sign-in attempts one client may make on one account in 15 minutes; past it, "
+        "each further attempt on that account from anywhere waits a doubling delay",
+    ),
+    Setting(
+        "WALL_LOGIN_MAX_CLIENT_FAILURES",
+        "login_max_client_failures",
+        "20",
+        _int_at_least(1),
+        "sign-in attempts one client address may make on all accounts in 15 minutes",
+    ),
+    Setting(
+        "WALL_LOGIN_MAX_DELAY_SECONDS",
+        "login_max_delay_seconds",
+        "60",
+        _int_at_least(1),
+        "longest wait the per-account delay imposes between two sign-in attempts",
+    ),
+    Setting(
+        "WALL_PASSWORD_HASH_THREADS",
+        "password_hash_threads",
+        "2",
+        _int_at_least(1),
+        "password checks (argon2) run at once, in worker threads; about one per core",
+    ),
+    Setting(
+        "WALL_PASSWORD_HASH_QUEUE",
+        "password_hash_queue",
+        "8",
+        _int_at_least(0),
+        "sign-ins that may wait for a password check; past it, 503 signin_busy with Retry-After",
+    ),
 )
 
 
@@ -410,6 +446,11 @@ class Settings:
     campaign_start_at: dt.datetime | None = None
     max_pinned: int = 3
     require_admin_totp: bool = False
+    login_max_failures: int = 5
+    login_max_client_failures: int = 20
+    login_max_delay_seconds: int = 60
+    password_hash_threads: int = 2
+    password_hash_queue: int = 8
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -248,15 +248,19 @@ class ModerationOption(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))
 
 
-class LoginFailure(Base):
-    """A failed sign-in, counted per account and per client (shared by all workers)."""
+class LoginAttempts(Base):
+    """Sign-in attempts counted under one throttle key (shared by all workers).
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_created", "key", "created_at"),)
+    Keys are ``account:``, ``client:`` and ``pair:`` followed by a digest, so
+    the table holds no email address. A count starts over once its key has
+    been quiet for the throttle's window.
+    """
 
-    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class RemovalRequest(Base):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import httpx
+from sqlalchemy import select
 from starlette.applications import Starlette
 
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator
 from tests.live import running
+from tests.moderation.factories import database
+from wall import auth, totp
 from wall.app import create_app
 from wall.config import Settings
+from wall.login_throttle import WINDOW, ThrottleKeys
+from wall.models import LoginAttempts, utcnow
 
 
 async def _login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
@@ -68,3 +76,40 @@ async def test_a_success_clears_the_accounts_failures(
     for _ in range(4):
         assert (await _login(client, ADMIN_EMAIL, "devine")).status_code == 401
     assert (await _login(client, ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 200
+
+
+async def test_a_missing_totp_code_gives_the_attempt_back(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await add_moderator(settings)
+    secret = totp.new_secret()
+    async with database(settings) as db, db.writing() as session:
+        moderator = await auth.find_moderator(session, ADMIN_EMAIL)
+        assert moderator is not None
+        moderator.totp_secret, moderator.totp_enabled = secret, True
+    # The password was right each time: asking for the code is not a failure.
+    for _ in range(settings.login_max_failures + 1):
+        missing = await _login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert missing.status_code == 401 and missing.json()["error"] == "totp_required"
+    signed = await client.post(
+        "/api/auth/login",
+        json={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "totp": totp.code_at(secret, time.time()),
+        },
+    )
+    assert signed.status_code == 200
+
+
+async def test_counters_quiet_for_a_window_are_swept(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    old = utcnow() - WINDOW - dt.timedelta(minutes=1)
+    async with database(settings) as db, db.writing() as session:
+        session.add(LoginAttempts(key="client:ancien", attempts=3, last_attempt_at=old))
+    assert (await _login(client, "personne@ecole.test", "devine")).status_code == 401
+    async with database(settings) as db, db.reading() as session:
+        keys = set(await session.scalars(select(LoginAttempts.key)))
+    assert "client:ancien" not in keys
+    assert ThrottleKeys.of("personne@ecole.test", "127.0.0.1").pair in keys

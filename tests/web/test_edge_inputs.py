@@ -111,6 +111,16 @@ async def test_a_nul_in_the_sign_in_email_is_422(client: httpx.AsyncClient) -> N
     assert answer.json()["message_en"]
 
 
+async def test_a_nul_in_the_sign_in_form_shows_the_page_again(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/login", data={"email": "admin\x00@ecole.test", "password": "x" * 12}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "caractères invalides" in response.text
+    assert 'value="admin@ecole.test"' in response.text
+
+
 async def test_a_lone_surrogate_in_json_is_422(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -14,6 +14,7 @@ from wall import auth, photos
 from wall.errors import Conflict, InvalidField, NotFound
 from wall.models import Moderator, ModeratorSession
 from wall.moderation import audit, rules
+from wall.passwords import PasswordHashing
 from wall.web.inputs import parse_id, parse_int
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator, signed_in
@@ -80,13 +81,15 @@ async def add_moderator(request: Request) -> Response:
         raise InvalidField(
             f"Le mot de passe a au moins {MIN_PASSWORD} caractères.", code="weak_password"
         )
+    hashing: PasswordHashing = request.state.password_hashing
+    password_hash = await hashing.hash(password)  # in the pool, before the transaction
     async with request.state.db.writing() as session:
         exists = await session.scalar(
             select(Moderator.id).where(Moderator.email == email.strip().lower())
         )
         if exists is not None:
             raise Conflict("Ce courriel a déjà un compte.", code="moderator_exists")
-        moderator = await auth.upsert_moderator(session, email, password, role)
+        moderator = await auth.save_moderator(session, email, password_hash, role)
         await audit.record(
             session,
             "moderator.added",

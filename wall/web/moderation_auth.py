@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from wall import auth, totp
 from wall.errors import InvalidField, TooManyRequests, Unauthorized
+from wall.login_throttle import LoginThrottle, ThrottleKeys
 from wall.models import Moderator
 from wall.moderation import audit
+from wall.passwords import PasswordHashing, SignInBusy
+from wall.web.inputs import check_form, strip_refused
 from wall.web.responses import render
 from wall.web.session import client_ip, needs_totp_enrolment, read_json, require_moderator
 
@@ -59,50 +63,89 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 
 async def sign_in(request: Request, email: str, password: str, code: str | None) -> SignInResult:
-    """Check the throttle, the password and (when enrolled) the TOTP code; open a session.
+    """Throttle, check the password (and the TOTP code when enrolled), open a session.
 
-    Every attempt is audited, without the password.
+    The attempt is reserved in the throttle before any hash runs; the hash
+    runs in the bounded pool, outside every transaction; a TOTP step is taken
+    by compare-and-set. Every attempt is audited, without the password.
     """
-    throttle: auth.LoginThrottle = request.state.login_throttle
+    hashing: PasswordHashing = request.state.password_hashing
+    throttle: LoginThrottle = request.state.login_throttle
+    db = request.state.db
     client = client_ip(request)
-    async with request.state.db.reading() as session:
-        await throttle.check(session, email, client)
-    failure: Unauthorized | None = None
-    async with request.state.db.writing() as session:
-        moderator = await auth.authenticate(session, email, password)
-        if moderator is not None and moderator.totp_enabled:
-            if not code:
-                failure = Unauthorized(
-                    "Entre le code de ton application de double authentification.",
-                    code="totp_required",
-                )
-            elif not auth.check_totp(moderator, code):
-                moderator = None
-        if moderator is None:
-            failure = Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
-            await throttle.failed(session, email, client)
-        if failure is not None:
-            await audit.record(
-                session,
-                "auth.login_failed",
-                actor_label=email.strip().lower()[:254] or "?",
-                client=client,
-                details={"reason": failure.code},
-            )
-        else:
-            assert moderator is not None
-            await throttle.succeeded(session, email)
-            token, row = await auth.open_session(session, moderator, client)
-            await audit.record(session, "auth.login", actor=moderator, client=client)
-            result = SignInResult(
-                token,
-                row.csrf_token,
-                moderator.role,
-                needs_totp_enrolment(request, auth.SignedIn(moderator, row)),
-            )
-    if failure is not None:
-        raise failure
-    return result
+    keys = ThrottleKeys.of(email, client)
+    async with hashing.admission():
+        async with db.reading() as session:
+            await throttle.refuse_early(session, keys)
+        async with db.writing() as session:
+            await throttle.reserve(session, keys)
+        async with db.reading() as session:
+            moderator = await auth.find_moderator(session, email)
+        checked_hash = moderator.password_hash if moderator is not None else None
+        password_ok = await hashing.verify(checked_hash, password)
+    failure, step = _verdict(moderator, password_ok, code)
+    if failure is None:
+        assert moderator is not None
+        async with db.writing() as session:
+            result = await _open_signed_session(request, session, moderator, checked_hash, step)
+            if result is not None:
+                await throttle.succeeded(session, keys)
+                await audit.record(session, "auth.login", actor=moderator, client=client)
+                return result
+        failure = "bad_credentials"
+    async with db.writing() as session:
+        if failure == "totp_required":
+            await throttle.refund(session, keys)
+        await throttle.sweep(session)
+        await audit.record(
+            session,
+            "auth.login_failed",
+            actor_label=auth.normalize_email(email)[:254] or "?",
+            client=client,
+            details={"reason": failure},
+        )
+    if failure == "totp_required":
+        raise Unauthorized(
+            "Entre le code de ton application de double authentification.", code="totp_required"
+        )
+    raise Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
+
+
+def _verdict(
+    moderator: Moderator | None, password_ok: bool, code: str | None
+) -> tuple[str | None, int | None]:
+    """(the failure's code or None, the TOTP time step to take if any)."""
+    if moderator is None or not password_ok or moderator.disabled:
+        return "bad_credentials", None
+    if not moderator.totp_enabled:
+        return None, None
+    if not code:
+        return "totp_required", None
+    assert moderator.totp_secret is not None
+    step = totp.matching_step(moderator.totp_secret, code, after_step=moderator.totp_last_step)
+    return (None, step) if step is not None else ("bad_credentials", None)
+
+
+async def _open_signed_session(
+    request: Request,
+    session: AsyncSession,
+    moderator: Moderator,
+    checked_hash: str | None,
+    step: int | None,
+) -> SignInResult | None:
+    """Open the session if the account is as it was checked; None if it changed meanwhile."""
+    current = await session.get(Moderator, moderator.id, with_for_update=True)
+    if current is None or current.disabled or current.password_hash != checked_hash:
+        return None
+    if step is not None and not await auth.consume_totp_step(session, moderator.id, step):
+        return None  # the same code won a parallel sign-in first
+    token, row = await auth.open_session(session, current, client_ip(request))
+    return SignInResult(
+        token,
+        row.csrf_token,
+        current.role,
+        needs_totp_enrolment(request, auth.SignedIn(current, row)),
+    )
 
 
 async def api_login(request: Request) -> Response:
@@ -196,9 +239,10 @@ async def login_page(request: Request) -> Response:
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
     code = str(form.get("totp") or "").strip() or None
     try:
+        check_form(form)  # refused text never reaches the database; the page comes back
         result = await sign_in(request, email, password, code)
-    except (Unauthorized, TooManyRequests) as exc:
-        context.update(error=exc.message, email=email)
+    except (Unauthorized, TooManyRequests, SignInBusy, InvalidField) as exc:
+        context.update(error=exc.message, email=strip_refused(email))
         response = render(request, "login.html", context, status=exc.status)
         response.headers.update(exc.headers)
         return response
