@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from wall import uploads, wording
+from wall import storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, NotFound, WallError
@@ -89,7 +89,8 @@ async def upload(request: Request) -> Response:
     lang = wording.page_lang(request)
     values: dict[str, str] = {}
     try:
-        return await _accept_upload(request, settings, values, lang)
+        with storage.full_disk_refused():
+            return await _accept_upload(request, settings, values, lang)
     except WallError as exc:
         english = wording.english(exc, settings, uploads.upload_limits(settings))
         if wants_json(request):
