@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
         store = MediaStore(settings.media_path)
-        sweeper = housekeeping.Sweeper(db, store, uploads.spool_dir(settings))
+        sweeper = housekeeping.Sweeper(
+            db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
+        )
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
         poller = await start_poller(
