@@ -25,7 +25,7 @@ from wall.errors import WallError
 from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.sources.poller import configured_sources, start_poller
-from wall.web import api, invite, moderation, public, sources
+from wall.web import api, invite, moderation, openapi, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.responses import handle_http_exception, handle_wall_error
 
@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *api.routes,
         *moderation.routes,
         *sources.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
     return Starlette(

@@ -14,6 +14,7 @@ from wall import auth, photos
 from wall.errors import BadRequest, Conflict, InvalidField, NotFound
 from wall.models import Moderator, ModeratorSession
 from wall.moderation import audit, rules
+from wall.web.numbers import MAX_INTEGER, row_id
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator, signed_in
 
@@ -99,10 +100,9 @@ async def add_moderator(request: Request) -> Response:
 
 
 async def _target(request: Request, session: Any) -> Moderator:
-    try:
-        moderator_id = int(request.path_params["moderator_id"])
-    except ValueError:
-        raise NotFound("Ce compte n'existe pas.", code="moderator_not_found") from None
+    moderator_id = row_id(request.path_params["moderator_id"], MAX_INTEGER)
+    if moderator_id is None:
+        raise NotFound("Ce compte n'existe pas.", code="moderator_not_found")
     moderator = await session.get(Moderator, moderator_id, with_for_update=True)
     if moderator is None:
         raise NotFound("Ce compte n'existe pas.", code="moderator_not_found")
@@ -195,10 +195,9 @@ async def audit_log(request: Request) -> Response:
     await require_moderator(request, role="admin")
     limit = photos.parse_limit(request.query_params.get("limit"))
     raw_before = request.query_params.get("before")
-    try:
-        before = int(raw_before) if raw_before else None
-    except ValueError:
-        raise BadRequest("before est un numéro d'entrée.", code="bad_cursor") from None
+    before = row_id(raw_before) if raw_before else None
+    if raw_before and before is None:
+        raise BadRequest("before est un numéro d'entrée.", code="bad_cursor")
     action, actor = _audit_filters(request)
     async with request.state.db.reading() as session:
         entries = await audit.page(session, limit, before, action=action, actor=actor)

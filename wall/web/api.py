@@ -10,6 +10,7 @@ from wall import events, photos
 from wall.errors import BadRequest
 from wall.moderation.states import Status
 from wall.web import answers
+from wall.web.numbers import MAX_BIGINT
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -51,8 +52,8 @@ def _after_id(request: Request) -> int | None:
         value = int(raw)
     except ValueError:
         raise BadRequest("Last-Event-ID doit être un nombre.", code="bad_last_event_id") from None
-    if value < 0:
-        raise BadRequest("Last-Event-ID doit être positif.", code="bad_last_event_id")
+    if not 0 <= value <= MAX_BIGINT:
+        raise BadRequest("Last-Event-ID est hors limites.", code="bad_last_event_id")
     return value
 
 

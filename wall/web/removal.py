@@ -9,6 +9,7 @@ from starlette.routing import Route
 from wall import photos
 from wall.errors import InvalidField, NotFound, TooManyRequests
 from wall.moderation import removals
+from wall.web.numbers import MAX_INTEGER, row_id
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator
 
@@ -62,10 +63,9 @@ async def resolve_request(request: Request) -> Response:
     note = data.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise InvalidField("La note est un texte court.", code="invalid_note")
-    try:
-        request_id = int(request.path_params["request_id"])
-    except ValueError:
-        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found") from None
+    request_id = row_id(request.path_params["request_id"], MAX_INTEGER)
+    if request_id is None:
+        raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found")
     async with request.state.db.writing() as session:
         body = await removals.resolve(
             session,
