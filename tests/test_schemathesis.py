@@ -60,7 +60,7 @@ def schemathesis(url: str, workdir: Path, exclude: str, *headers: str) -> None:
         "none",
         "--no-color",
         "--request-timeout",
-        "30",
+        "60",  # a generous bound: two shared cores, and argon2 on sign-in
     ]
     if SEED:
         command += ["--seed", SEED]
