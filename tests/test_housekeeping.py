@@ -59,3 +59,13 @@ async def test_the_app_sweeps_when_it_starts(settings: Settings) -> None:
     async with serving(settings) as client:
         assert not orphan.exists() and not spool.exists()
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_the_sweep_age_is_a_setting(settings: Settings) -> None:
+    """WALL_SWEEP_AFTER_SECONDS=30: a minute-old orphan goes, a ten-second-old one stays."""
+    minute_old = aged(settings.media_path / ("d" * 40 + ".jpg"), seconds=60)
+    minute_old_spool = aged(uploads.spool_dir(settings) / "upload-a-minute-ago", seconds=60)
+    fresh = aged(settings.media_path / ("e" * 40 + ".jpg"), seconds=10)
+    async with serving(settings.replace(sweep_after_seconds=30.0)):
+        assert not minute_old.exists() and not minute_old_spool.exists()
+        assert fresh.exists()

@@ -96,9 +96,7 @@ async def moderator_client(base_url: str) -> AsyncIterator[tuple[httpx.AsyncClie
         timeout=60,
         # Idle connections are dropped well before uvicorn's 5 s keep-alive closes
         # them, or a round could race a closing connection (httpx.ReadError).
-        limits=httpx.Limits(
-            max_connections=200, max_keepalive_connections=200, keepalive_expiry=1
-        ),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=1),
     ) as client:
         response = await client.post(
             "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}

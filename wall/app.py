@@ -28,7 +28,7 @@ from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, metrics, moderation, public, sources
+from wall.web import api, invite, metrics, moderation, openapi, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
         store = MediaStore(settings.media_path)
-        sweeper = housekeeping.Sweeper(db, store, uploads.spool_dir(settings))
+        sweeper = housekeeping.Sweeper(
+            db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
+        )
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
         poller = await start_poller(
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *moderation.routes,
         *sources.routes,
         *metrics.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
     return Starlette(

@@ -81,6 +81,16 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _bool(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -280,6 +290,14 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process looks for events written by other processes",
     ),
     Setting(
+        "WALL_SWEEP_AFTER_SECONDS",
+        "sweep_after_seconds",
+        "3600",
+        _non_negative_float,
+        "age at which media files no photo references and left-over upload spools are "
+        "deleted (the sweep runs at start, then hourly)",
+    ),
+    Setting(
         "WALL_UPLOADS_OPEN_AT",
         "uploads_open_at",
         "",
@@ -433,6 +451,7 @@ class Settings:
     regions: tuple[str, ...] = QUEBEC_REGIONS
     heartbeat_seconds: float = 15.0
     event_poll_seconds: float = 0.5
+    sweep_after_seconds: float = 3600.0
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
     max_pending_per_client: int = 5

@@ -40,10 +40,27 @@ def _unfolded(tag: str) -> str:
     return "".join(char for char in lowered if _keep(char))
 
 
-def normalize(tag: str) -> str:
-    """Return the canonical spelling of a hashtag (``#perséVERT2024`` → ``persevert2024``)."""
+# Folding can leave a letter and a combining mark that NFKC then composes into
+# a new letter ("ĸ" + acute → "k" + acute → "ḱ"; "ė" + acute → "e" + acute →
+# "é", which folds again): repeat until the spelling no longer changes, so
+# that a normalized tag normalizes to itself. Two passes settle real tags.
+_MAX_PASSES = 8
+
+
+def _normalize_once(tag: str) -> str:
     lowered = unicodedata.normalize("NFKC", tag).lower()
     return "".join(char for char in lowered.translate(_ASCII_FOLDING) if _keep(char))
+
+
+def normalize(tag: str) -> str:
+    """Return the canonical spelling of a hashtag (``#perséVERT2024`` → ``persevert2024``)."""
+    current = _normalize_once(tag)
+    for _ in range(_MAX_PASSES):
+        again = _normalize_once(current)
+        if again == current:
+            break
+        current = again
+    return current
 
 
 def query_forms(tags: Iterable[str]) -> list[str]:

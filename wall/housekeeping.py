@@ -23,7 +23,8 @@ from wall.media.store import remove_stale_files
 from wall.models import MediaFile
 from wall.uploads import SPOOL_PREFIX
 
-# Far longer than any upload takes between writing its files and committing.
+# Far longer than any upload takes between writing its files and committing
+# (the default of WALL_SWEEP_AFTER_SECONDS).
 ORPHAN_AGE_SECONDS = 3600.0
 SWEEP_EVERY_SECONDS = 3600.0
 
@@ -55,8 +56,10 @@ class Sweeper:
         store: MediaStore,
         spool_dir: Path,
         every: float = SWEEP_EVERY_SECONDS,
+        older_than: float = ORPHAN_AGE_SECONDS,
     ) -> None:
         self.db, self.store, self.spool_dir, self.every = db, store, spool_dir, every
+        self.older_than = older_than
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -78,7 +81,7 @@ class Sweeper:
 
     async def _sweep_once(self) -> None:
         try:
-            removed = await sweep(self.db, self.store, self.spool_dir)
+            removed = await sweep(self.db, self.store, self.spool_dir, self.older_than)
         except Exception:
             # A database hiccup must not stop the site; the next round retries.
             log.exception("media sweep failed")

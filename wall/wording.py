@@ -108,6 +108,7 @@ ENGLISH_ERRORS = {
     "too_many_pixels": "The image is too big: at most {max_mp} megapixels.",
     "image_too_small": "The image is too small: at least {min_side} pixels on each side.",
     "bad_aspect_ratio": "The image is too narrow or too long for the wall.",
+    "disk_full": "The server has no room left to store photos. Please try again a little later.",
 }
 for _field, _label in FIELD_NAMES_EN.items():
     ENGLISH_ERRORS[f"invalid_{_field}"] = f"The field “{_label}” contains invalid characters."

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from wall import uploads, wording
+from wall import storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, NotFound, WallError
@@ -91,13 +91,14 @@ async def upload(request: Request) -> Response:
     values: dict[str, str] = {}
     try:
         client = intake.client(client_ip(request))
-        async with intake.admit(client):
-            form = await _read_form(request, settings)
-            try:
-                values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
-                accepted = await intake.accept(form, client)
-            finally:
-                await form.close()
+        with storage.full_disk_refused():  # the spool copy and the derivatives
+            async with intake.admit(client):
+                form = await _read_form(request, settings)
+                try:
+                    values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
+                    accepted = await intake.accept(form, client)
+                finally:
+                    await form.close()
     except WallError as exc:
         english = wording.english(exc, settings, uploads.upload_limits(settings))
         if wants_json(request):
