@@ -9,8 +9,9 @@ from wall.app import create_app
 from wall.config import Settings
 from wall.web.openapi import SPEC
 
-# Routes that answer HTML pages or files, not JSON: outside the description.
+# Routes that answer HTML pages, files or Prometheus text, not JSON: outside the description.
 PAGES = {
+    ("GET", "/metrics"),
     ("GET", "/"),
     ("GET", "/upload"),
     ("GET", "/manage/{token}"),
