@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 "cookies": auth.SessionCookies(secret_key),
                 "login_throttle": auth.LoginThrottle(),
                 "decode_limiter": decode_limiter,
-                "answers": AnswerCache(),
+                "answers": AnswerCache(settings.answer_cache_seconds),
                 "templates": templates,
                 "sources": source_configs,
             }
