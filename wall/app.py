@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                     "upload_service": UploadService(
                         db, store, settings, secret_key, decode_limiter=decode_limiter
                     ),
-                    "answers": AnswerCache(),
+                    "answers": AnswerCache(settings.answer_cache_seconds),
                     "templates": templates,
                     "sources": source_configs,
                 }

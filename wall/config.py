@@ -298,6 +298,14 @@ SETTINGS: tuple[Setting, ...] = (
         "deleted (the sweep runs at start, then hourly)",
     ),
     Setting(
+        "WALL_ANSWER_CACHE_SECONDS",
+        "answer_cache_seconds",
+        "30",
+        _positive_float,
+        "longest a cached feed or stats answer is served before the database is asked "
+        "again (every event also drops it)",
+    ),
+    Setting(
         "WALL_UPLOADS_OPEN_AT",
         "uploads_open_at",
         "",
@@ -452,6 +460,7 @@ class Settings:
     heartbeat_seconds: float = 15.0
     event_poll_seconds: float = 0.5
     sweep_after_seconds: float = 3600.0
+    answer_cache_seconds: float = 30.0
     uploads_open_at: dt.datetime | None = None
     uploads_close_at: dt.datetime | None = None
     max_pending_per_client: int = 5

@@ -70,6 +70,8 @@ class Photo(Base):
         UniqueConstraint("source", "source_id", name="uq_photos_source_source_id"),
         Index("ix_photos_status_submitted", "status", "submitted_at"),
         Index("ix_photos_status_approved", "status", "approved_at"),
+        # The wall's stats count by source and region from this index alone.
+        Index("ix_photos_status_source_region", "status", "source", "region"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

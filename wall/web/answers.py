@@ -4,6 +4,11 @@ Thousands of screens read the same feed. Every change to what the public
 sees is an event row, so an answer computed when the hub had read event N is
 still right for every request made while the hub is at N: those requests are
 served from memory, and only one of them queries the database.
+
+Answers also expire after ``WALL_ANSWER_CACHE_SECONDS``: a change whose event
+this process never read (a lost event is what the wall page's periodic
+resync is there to repair) must not be hidden by the cache for the rest of
+the day.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,26 +51,78 @@ def respond(request: Request, answer: Answer) -> Response:
     return Response(answer.body, media_type="application/json", headers=headers)
 
 
-class AnswerCache:
-    """Answers keyed by request, all dropped when the hub reads a new event."""
+@dataclass
+class _Entry:
+    answer: Answer
+    stored_at: float
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+
+@dataclass
+class _Flight:
+    """The lock of one key, and how many requests hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class AnswerCache:
+    """Answers keyed by request, dropped when the hub reads a new event or after
+    ``max_age`` seconds.
+
+    Each key has its own lock: a crowd asking for one key costs one
+    computation, and a slow key (stats over a busy day) never holds up
+    another (the feed). The age limit bounds how long an answer can outlive
+    a change whose event this process never read.
+    """
+
+    def __init__(
+        self,
+        max_age: float,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_age = max_age
         self.max_entries = max_entries
+        self._clock = clock
         self._event_id = -1
-        self._entries: dict[str, Answer] = {}
-        self._lock = asyncio.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._flights: dict[str, _Flight] = {}
+
+    def _fresh(self, key: str, event_id: int) -> Answer | None:
+        entry = self._entries.get(key)
+        if entry is None or event_id != self._event_id:
+            return None
+        if self._clock() - entry.stored_at >= self.max_age:
+            return None
+        return entry.answer
+
+    def _store(self, key: str, event_id: int, answer: Answer, started_at: float) -> None:
+        if event_id != self._event_id:
+            # All entries belong to the event the hub had read before computing
+            # them: an answer computed at another event starts a new generation.
+            self._entries.clear()
+            self._event_id = event_id
+        elif len(self._entries) >= self.max_entries and key not in self._entries:
+            self._entries.clear()
+        self._entries[key] = _Entry(answer, started_at)
 
     async def get_or_compute(
         self, key: str, event_id: int, compute: Callable[[], Awaitable[Answer]]
     ) -> Answer:
-        if event_id == self._event_id and key in self._entries:
-            return self._entries[key]
-        async with self._lock:  # one database query for a crowd of screens
-            if event_id != self._event_id:
-                self._entries.clear()
-                self._event_id = event_id
-            if key not in self._entries:
-                if len(self._entries) >= self.max_entries:
-                    self._entries.clear()
-                self._entries[key] = await compute()
-            return self._entries[key]
+        answer = self._fresh(key, event_id)
+        if answer is not None:
+            return answer
+        flight = self._flights.setdefault(key, _Flight())
+        flight.users += 1
+        try:
+            async with flight.lock:  # one database query for a crowd of screens
+                answer = self._fresh(key, event_id)
+                if answer is None:
+                    started_at = self._clock()  # its age counts from before the query
+                    answer = await compute()
+                    self._store(key, event_id, answer, started_at)
+                return answer
+        finally:
+            flight.users -= 1
+            if flight.users == 0:
+                del self._flights[key]

@@ -28,6 +28,11 @@ from wall.web.responses import render, wants_json
 from wall.web.session import client_ip, signed_in
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+# How often the wall page checks its tiles against the feed, in case an event
+# never reached it; ?resync=N changes it within these bounds.
+RESYNC_SECONDS = 180
+RESYNC_MIN_SECONDS = 5
+RESYNC_MAX_SECONDS = 3600
 # Fields given back to the form after a refusal (never the honeypot nor the file).
 FORM_FIELDS = (
     "display_name",
@@ -41,10 +46,25 @@ FORM_FIELDS = (
 )
 
 
+def resync_seconds(request: Request) -> int:
+    """The page's resync period: ``?resync=N`` seconds, held within sane bounds."""
+    raw = request.query_params.get("resync", "").strip()
+    if not raw:
+        return RESYNC_SECONDS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(
+            "Le paramètre resync est un nombre entier de secondes.", code="bad_resync"
+        ) from None
+    return min(max(value, RESYNC_MIN_SECONDS), RESYNC_MAX_SECONDS)
+
+
 async def wall_page(request: Request) -> Response:
     context = {
         "hashtags": request.state.settings.hashtags,
         "upload_address": invite.upload_address(request),
+        "resync_seconds": resync_seconds(request),
     }
     return render(request, "wall.html", context)
 
