@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import inspect
@@ -50,3 +51,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path: pytest.TempPathFactory) -> None:
             await db.dispose()
 
     assert asyncio.run(journal_mode()) == "wal"
+
+
+def test_0006_refolds_the_search_text_with_ligatures(tmp_path: pytest.TempPathFactory) -> None:
+    path = f"{tmp_path}/before.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}", "0003")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO photos (id, source, source_id, caption, author_name, status, "
+            "show_name, pinned, posted_at, submitted_at, width, height, flags, media, "
+            "search_text) VALUES ('p1', 'upload', 'p1', 'C''est ÉCŒURANT', 'Lætitia', "
+            "'pending', 0, 0, '2024-02-15 12:00:00', '2024-02-15 12:00:00', 800, 600, "
+            "'[]', '{}', 'c''est ecœurant lætitia')"
+        )
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        (text,) = connection.execute("SELECT search_text FROM photos").fetchone()
+    assert text == "c'est ecoeurant laetitia"
