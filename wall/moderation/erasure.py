@@ -63,7 +63,7 @@ async def erase(session: AsyncSession, photo: Photo) -> None:
     """Empty ``photo`` down to its tombstone, in the caller's transaction.
 
     Call it before the transaction's events are appended (``events.append``
-    comes last), then append ``events.ERASED_EVENT``.
+    comes last), and end the transaction with ``tell_hubs``.
     """
     _empty_personal_columns(photo)
     names = set(
