@@ -50,7 +50,7 @@
     pending: [["approve", "Approuver (a)"], ["reject", "Refuser (r)"], ["remove", "Retirer (d)"]],
     approved: [["pin", "Épingler (p)"], ["unpin", "Désépingler"], ["remove", "Retirer (d)"]],
     rejected: [["approve", "Approuver (a)"], ["remove", "Retirer (d)"]],
-    removed: isAdmin ? [["restore", "Restaurer (admin)"]] : [],
+    removed: isAdmin ? [["restore", "Restaurer (admin)"], ["erase", "Effacer définitivement (admin)"]] : [],
   };
 
   function row(photo, index) {
@@ -167,6 +167,7 @@
       reason = prompt("Raison du retrait (obligatoire) :");
       if (!reason) return;
     }
+    if (action === "erase" && !confirm("Effacer définitivement cette photo, ses fichiers et ses données? Rien ne pourra la remettre.")) return;
     const answer = await api("POST", `/api/moderation/photos/${encodeURIComponent(photo.id)}/decision`, { action, reason });
     if (answer.ok) {
       say(`${labelOf(action)} : ${photo.caption ? photo.caption.slice(0, 40) : photo.id}. « u » pour annuler.`);
@@ -178,7 +179,7 @@
   }
 
   function labelOf(action) {
-    return { approve: "Approuvée", reject: "Refusée", pin: "Épinglée", unpin: "Désépinglée", remove: "Retirée", restore: "Restaurée" }[action] || action;
+    return { approve: "Approuvée", reject: "Refusée", pin: "Épinglée", unpin: "Désépinglée", remove: "Retirée", restore: "Restaurée", erase: "Effacée définitivement" }[action] || action;
   }
 
   function afterDecision(id, photo) {
@@ -259,7 +260,7 @@
       meta.appendChild(el("p", "", `Lien : ${request.photo_ref} · Photo : ${request.photo_id || "introuvable"} (${request.photo_status || "—"})`));
       if (request.contact) meta.appendChild(el("p", "", `Contact : ${request.contact}`));
       const actions = el("div", "mod-actions");
-      for (const [resolution, label, cls] of [["removed", "Retirer la photo", "remove"], ["dismissed", "Classer sans suite", "secondary"]]) {
+      for (const [resolution, label, cls] of [["removed", "Effacer la photo définitivement", "remove"], ["dismissed", "Classer sans suite", "secondary"]]) {
         const button = el("button", cls, label);
         button.type = "button";
         button.addEventListener("click", async () => {

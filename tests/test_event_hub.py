@@ -8,10 +8,15 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from tests.moderation.factories import network_photo
 from wall import events
 from wall.config import Settings
 from wall.db import Database
+from wall.media import MediaStore
 from wall.models import Event
+from wall.moderation import service
+from wall.moderation.states import Action
+from wall.purge import purge
 
 
 @pytest.fixture
@@ -146,5 +151,73 @@ async def test_after_shutdown_begins_new_streams_end_at_once(db: Database) -> No
         late = events.stream(hub, None, heartbeat_seconds=60)
         assert [frame async for frame in late] == [b"retry: 3000\n\n"]
         assert hub.connections == 0
+    finally:
+        await hub.stop()
+
+
+ALL_TYPES = frozenset({*events.PUBLIC_EVENT_TYPES, "queue.decided", "queue.submitted"})
+
+
+async def _table_of(db: Database, after_id: int, types: frozenset[str]) -> list[tuple[int, str]]:
+    async with db.reading() as session:
+        rows = (
+            await session.scalars(
+                select(Event).where(Event.id > after_id, Event.type.in_(types)).order_by(Event.id)
+            )
+        ).all()
+    return [(row.id, row.type) for row in rows]
+
+
+async def test_an_erasure_leaves_the_window_equal_to_the_table(
+    db: Database, settings: Settings
+) -> None:
+    erased = await network_photo(settings, caption="Bravo Zoé")
+    kept = await network_photo(settings)
+    hub = events.EventHub(db, poll_seconds=60)
+    await hub.start()
+    try:
+        for photo_id in (erased, kept):
+            async with db.writing() as session:
+                await service.decide(session, photo_id, Action.APPROVE, rule="test")
+        async with db.writing() as session:
+            await service.decide(session, erased, Action.WITHDRAW, rule="uploader")
+        assert hub.window.covers(0)
+        for types in (events.PUBLIC_EVENT_TYPES, ALL_TYPES):
+            for after_id in range(hub.last_id):
+                replayed = await hub.replay(after_id, hub.last_id, types)
+                assert replayed is not None
+                assert [(e.id, e.type) for e in replayed] == await _table_of(db, after_id, types)
+        public = await hub.replay(0, hub.last_id, events.PUBLIC_EVENT_TYPES)
+        assert public is not None
+        assert [(e.type, e.data["id"]) for e in public] == [
+            ("photo.approved", kept),
+            ("photo.removed", erased),
+        ]
+        assert all("Zoé" not in e.frame.decode() for e in public)
+    finally:
+        await hub.stop()
+
+
+async def test_a_purge_leaves_the_window_equal_to_the_table(
+    db: Database, settings: Settings
+) -> None:
+    photos = [await network_photo(settings, caption=f"Bravo Zoé {n}") for n in range(3)]
+    hub = events.EventHub(db, poll_seconds=60)
+    await hub.start()
+    try:
+        for photo_id in photos:
+            async with db.writing() as session:
+                await service.decide(session, photo_id, Action.APPROVE, rule="test")
+        await purge(db, MediaStore(settings.media_path))
+        for types in (events.PUBLIC_EVENT_TYPES, ALL_TYPES):
+            for after_id in range(hub.last_id):
+                replayed = await hub.replay(after_id, hub.last_id, types)
+                assert replayed is not None
+                assert [(e.id, e.type) for e in replayed] == await _table_of(db, after_id, types)
+        public = await hub.replay(0, hub.last_id, events.PUBLIC_EVENT_TYPES)
+        assert public is not None
+        assert sorted((e.type, e.data["id"]) for e in public) == sorted(
+            ("photo.removed", photo_id) for photo_id in photos
+        )
     finally:
         await hub.stop()

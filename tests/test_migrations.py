@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,20 @@ def test_three_processes_migrate_a_fresh_postgresql_database_at_once(postgres_ur
         migrations.check(url)
     finally:
         asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_0006_refolds_the_search_text_with_ligatures(tmp_path: pytest.TempPathFactory) -> None:
+    path = f"{tmp_path}/before.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}", "0003")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO photos (id, source, source_id, caption, author_name, status, "
+            "show_name, pinned, posted_at, submitted_at, width, height, flags, media, "
+            "search_text) VALUES ('p1', 'upload', 'p1', 'C''est ÉCŒURANT', 'Lætitia', "
+            "'pending', 0, 0, '2024-02-15 12:00:00', '2024-02-15 12:00:00', 800, 600, "
+            "'[]', '{}', 'c''est ecœurant lætitia')"
+        )
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        (text,) = connection.execute("SELECT search_text FROM photos").fetchone()
+    assert text == "c'est ecoeurant laetitia"

@@ -126,6 +126,6 @@ async def test_an_uploader_withdraws_through_the_manage_link(
         assert withdrawn.status_code == 303
         event = await stream.next_event(within=2)
         assert (event.event, event.data) == ("photo.removed", {"id": created["id"]})
-        assert "retirée" in (await visitor.get(created["manage_url"])).text
+        assert "supprimée définitivement" in (await visitor.get(created["manage_url"])).text
         assert (await visitor.get("/manage/not-a-real-token")).status_code == 404
         await asyncio.sleep(0)

@@ -24,6 +24,7 @@ from wall.errors import WallError
 from wall.events import EventHub
 from wall.login_throttle import LoginThrottle
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
+from wall.moderation import erasure
 from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
         store = MediaStore(settings.media_path)
+        db.after_commit(erasure.delete_files_after_commit(store))
         sweeper = housekeeping.Sweeper(
             db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
         )

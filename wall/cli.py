@@ -22,7 +22,7 @@ from wall.media import MediaStore
 from wall.models import Moderator
 from wall.moderation import audit
 from wall.passwords import hash_password
-from wall.purge import PurgeReport, purge
+from wall.purge import CompactionError, PurgeReport, purge
 from wall.sources.base import SourceConfig
 from wall.sources.poller import configured_sources, create_poller
 
@@ -209,10 +209,13 @@ def _purge_command(settings: Settings, force: bool) -> None:
             "(WALL_KEEP_UNTIL); use --force to purge now"
         )
     _migrate(settings)
-    report = asyncio.run(_purge(settings))
+    try:
+        report = asyncio.run(_purge(settings))
+    except CompactionError as exc:
+        raise CommandError(f"rows and files deleted, but {exc}") from None
     print(
         f"purged {report.photos} photos, {report.files} files, "
-        f"{report.removal_requests} removal requests"
+        f"{report.removal_requests} removal requests, {report.redacted} reasons and notes"
     )
 
 

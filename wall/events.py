@@ -33,6 +33,10 @@ poll.
 events, so a storm of reconnecting screens costs no query per screen; only a
 client older than the window reads the table, and one too far behind gets a
 ``reset``. Each event is encoded once, whatever the number of connections.
+A replay from the window equals a replay from the table: the transactions
+that delete event rows say so with an event of their own, and each hub's
+window drops the same rows when that event reaches it (``photo.erased``: the
+copies of an erased photo; ``campaign.purged``: everything older).
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ from wall.models import Event
 log = logging.getLogger(__name__)
 
 PUBLIC_EVENT_TYPES = frozenset({"photo.approved", "photo.updated", "photo.removed"})
+# Written by a transaction that deleted rows (wall.moderation.erasure, wall.purge).
+ERASED_EVENT = "photo.erased"  # the photo's copies (photo.approved, photo.updated) are gone
+PURGED_EVENT = "campaign.purged"  # every older row is gone
+COPY_EVENT_TYPES = frozenset({"photo.approved", "photo.updated"})
 NOTIFY_CHANNEL = "wall_events"
 LISTENER_NAME = "vague-verte-listen"  # in pg_stat_activity
 # Any constant shared by every process; pg_advisory_xact_lock takes a bigint.
@@ -156,9 +164,21 @@ class ReplayWindow:
             self.floor = newest_first[-1].id - 1
 
     def add(self, event: WallEvent) -> None:
+        self._forget(event)
         self._events.append(event)
         while len(self._events) > self.size:
             self.floor = self._events.popleft().id
+
+    def _forget(self, event: WallEvent) -> None:
+        """Drop what the transaction that wrote ``event`` deleted from the table."""
+        if event.type == ERASED_EVENT:
+            self._events = deque(
+                e
+                for e in self._events
+                if not (e.photo_id == event.photo_id and e.type in COPY_EVENT_TYPES)
+            )
+        elif event.type == PURGED_EVENT:
+            self._events = deque(e for e in self._events if e.id > event.id)
 
     def covers(self, after_id: int) -> bool:
         return after_id >= self.floor

@@ -73,8 +73,11 @@ def media_url(name: str) -> str:
     return f"/media/{name}"
 
 
-def _image_json(photo: Photo, *, private: bool) -> dict[str, Any]:
+def _image_json(photo: Photo, *, private: bool) -> dict[str, Any] | None:
+    """None for an erased photo, whose files are gone."""
     media = photo.media
+    if not media:
+        return None
     display = media.get("display_private" if private else "display") or media["display"]
     thumb = media.get("thumb_private" if private else "thumb") or media["thumb"]
     image: dict[str, Any] = {
@@ -117,6 +120,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 def mod_photo_json(photo: Photo) -> dict[str, Any]:
     """The moderators' ``ModPhoto``: the photo plus what only they may see."""
     data = photo_json(photo)
+    private_image = _image_json(photo, private=True)
     data["author"] = {
         "name": photo.author_name,
         "handle": photo.author_handle,
@@ -128,7 +132,7 @@ def mod_photo_json(photo: Photo) -> dict[str, Any]:
         decided_at=iso(photo.decided_at),
         green_score=photo.green_score,
         flags=list(photo.flags or []),
-        media_url=_image_json(photo, private=True)["url"],
+        media_url=private_image["url"] if private_image else None,
         show_name=photo.show_name,
         school=photo.school,
         age_confirmation=photo.age_confirmation,

@@ -44,6 +44,9 @@ PAGE: dict[str, dict[str, str]] = {
         "approved": "affichée sur le mur",
         "rejected": "non retenue",
         "removed": "retirée",
+        "erased": "supprimée définitivement",
+        "withdraw_note": "Ta photo et tout ce que tu as écrit avec elle (légende, prénom, "
+        "école) seront supprimés définitivement.",
     },
     "en": {
         "html_lang": "en-CA",
@@ -74,6 +77,9 @@ PAGE: dict[str, dict[str, str]] = {
         "approved": "shown on the wall",
         "rejected": "not selected",
         "removed": "removed",
+        "erased": "permanently deleted",
+        "withdraw_note": "Your photo and everything you wrote with it (caption, name, "
+        "school) will be permanently deleted.",
     },
 }
 

@@ -45,7 +45,14 @@ async def test_a_request_reaches_the_moderators_and_is_resolved(
         headers={"X-CSRF-Token": csrf},
     )
     body = resolved.json()
-    assert body["resolved_by"] == "admin@ecole.test" and body["photo_status"] == "removed"
+    # Granted: the photo is deleted for good, and so is what the request said about it.
+    assert body["resolved_by"] == "admin@ecole.test" and body["photo_status"] == "erased"
+    assert (body["reason"], body["contact"], body["note"], body["photo_ref"]) == (
+        "",
+        None,
+        None,
+        "",
+    )
     assert (await client.get("/api/wall/photos")).json()["photos"] == []
     again = await client.post(
         f"/api/moderation/removal-requests/{request['id']}/resolve",

@@ -1,7 +1,10 @@
 """The audit log: append-only rows of who did what, when, from where and why.
 
-``record`` is the only writer; nothing updates or deletes a row. ``csv_lines``
-exports it with every cell made safe for spreadsheets.
+``record`` is the only writer of rows; nothing deletes one. The "why" is a
+moderator's free text and may name a child, so ``redact`` takes it out of
+the details (of one photo's rows when it is erased, of every row at the
+purge) and leaves who did what and when. ``csv_lines`` exports the log with
+every cell made safe for spreadsheets.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.models import AuditEntry, Moderator, utcnow
@@ -20,6 +23,8 @@ from wall.photos import iso
 CSV_COLUMNS = ("id", "created_at", "actor", "action", "photo_id", "target", "client", "details")
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Details that hold people's free text rather than codes.
+FREE_TEXT_DETAILS = ("reason", "note")
 
 
 async def record(
@@ -47,6 +52,27 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def redact(session: AsyncSession, photo_id: str | None = None) -> int:
+    """Drop the free text from the details of ``photo_id``'s rows (all rows when None).
+
+    Returns how many rows changed.
+    """
+    serialized = cast(AuditEntry.details, String)
+    query = select(AuditEntry).where(
+        or_(*(serialized.contains(f'"{key}"') for key in FREE_TEXT_DETAILS))
+    )
+    if photo_id is not None:
+        query = query.where(AuditEntry.photo_id == photo_id)
+    changed = 0
+    for entry in (await session.scalars(query)).all():
+        kept = {k: v for k, v in entry.details.items() if k not in FREE_TEXT_DETAILS}
+        if kept != entry.details:
+            entry.details = kept
+            changed += 1
+    await session.flush()
+    return changed
 
 
 def entry_json(entry: AuditEntry) -> dict[str, Any]:

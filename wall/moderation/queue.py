@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall import events
 from wall.errors import BadRequest
+from wall.folding import fold
 from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
 from wall.moderation import audit, options
-from wall.moderation.rules import fold
 from wall.moderation.states import Status
 from wall.photos import iso, order_column, paginate
 

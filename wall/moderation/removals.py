@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall import events
 from wall.errors import Conflict, InvalidField, NotFound, TooManyRequests
 from wall.models import MediaFile, Moderator, Photo, RemovalRequest, utcnow
-from wall.moderation import audit, service
+from wall.moderation import audit, erasure, service
 from wall.moderation.states import Action, Status
 from wall.photos import iso
 
@@ -137,7 +137,7 @@ async def resolve(
     moderator: Moderator,
     client: str | None,
 ) -> dict[str, Any]:
-    """Record who resolved a request and how; ``removed`` takes the photo down too."""
+    """Record who resolved a request and how; ``removed`` deletes the photo for good too."""
     if resolution not in RESOLUTIONS:
         raise InvalidField(
             "resolution vaut « removed » ou « dismissed ».", code="invalid_resolution"
@@ -150,15 +150,6 @@ async def resolve(
     photo = None
     if row.photo_id is not None:
         photo = await session.get(Photo, row.photo_id)
-    if resolution == "removed" and photo is not None and photo.status != Status.REMOVED.value:
-        photo = await service.decide(
-            session,
-            photo.id,
-            Action.REMOVE,
-            moderator=moderator,
-            reason=f"demande de retrait n° {row.id}" + (f" : {note}" if note else ""),
-            client=client,
-        )
     row.resolved_at = utcnow()
     row.resolved_by = moderator.id
     row.resolution = resolution
@@ -172,5 +163,18 @@ async def resolve(
         target=str(row.id),
         details={"note": note} if note else {},
     )
+    await session.flush()
+    # Erasing also empties this request (link, reason, contact, note): recorded first.
+    if resolution == "removed" and photo is not None and photo.status == Status.ERASED.value:
+        await erasure.forget_free_text(session, photo.id)  # a request about a tombstone
+    elif resolution == "removed" and photo is not None:
+        photo = await service.decide(
+            session,
+            photo.id,
+            Action.ERASE_ON_REQUEST,
+            moderator=moderator,
+            reason=f"demande de retrait n° {row.id}",
+            client=client,
+        )
     await session.flush()
     return request_json(row, photo, moderator.email)

@@ -12,7 +12,6 @@ near-duplicate photos, and every upload, are left to a person.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.errors import InvalidField
+from wall.folding import fold
 from wall.models import Moderator, Photo
 from wall.moderation import audit, options, service
 from wall.moderation.states import Action
@@ -42,12 +42,6 @@ DEFAULT_BLOCKED_WORDS: tuple[str, ...] = (
     "fuck", "fucking", "shit", "bitch", "asshole", "cunt", "dick", "slut", "whore",
     "porn", "nsfw", "nigger", "faggot", "retard", "kill yourself", "kys",
 )  # fmt: skip
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: ``Câlisse`` → ``calisse``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def search_text(*parts: str | None) -> str:

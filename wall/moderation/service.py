@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall import events
 from wall.errors import Conflict, Forbidden, InvalidField, NotFound
 from wall.models import Decision, MediaFile, Moderator, Photo, utcnow
-from wall.moderation import audit, claims, rules
+from wall.moderation import audit, claims, erasure, rules
 from wall.moderation.states import (
     MODERATOR_ACTIONS,
+    TERMINAL_STATUSES,
     UNDO,
     UNDO_ACTION,
     UNDO_WINDOW,
@@ -92,6 +93,11 @@ async def last_decision(session: AsyncSession, photo_id: str) -> tuple[Decision,
 
 async def _forbidden(session: AsyncSession, photo: Photo, action: Action) -> Conflict:
     current = photo.status
+    if Status(current) in TERMINAL_STATUSES:
+        return Conflict(
+            "Cette photo a été supprimée définitivement : plus rien ne peut la remettre.",
+            code="withdrawn",
+        )
     previous = await last_decision(session, photo.id)
     if previous is not None and current != Status.PENDING.value:
         return Conflict(
@@ -249,6 +255,8 @@ async def _apply(
         photo_id=photo.id,
         details={"from": current.value, "to": to.value, **({"reason": reason} if reason else {})},
     )
+    if to is Status.ERASED:
+        await erasure.erase(session, photo)
     if event == "photo.removed":
         await events.append(session, "photo.removed", {"id": photo.id}, photo.id)
     elif event is not None:
@@ -261,4 +269,6 @@ async def _apply(
         {"id": photo.id, "status": to.value, "pinned": photo.pinned, "by": by, "action": action},
         photo.id,
     )
+    if to is Status.ERASED:
+        await erasure.tell_hubs(session, photo.id)
     await session.flush()

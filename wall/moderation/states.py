@@ -3,7 +3,8 @@
 ``TRANSITIONS`` maps ``(status, action)`` to what happens: the new status,
 the public event it emits (if any), what it does to ``pinned`` and the role
 the actor needs. A pair that is not in the table is a forbidden transition
-(``409``). ``UNDO`` says which decisions a moderator may take back within
+(``409``). ``ERASED`` is terminal: no row leaves it, whoever asks
+(``409 withdrawn``). ``UNDO`` says which decisions a moderator may take back within
 ``UNDO_WINDOW``, and how.
 """
 
@@ -19,6 +20,8 @@ class Status(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REMOVED = "removed"
+    # Files and personal fields deleted; an anonymous tombstone stays (wall.moderation.erasure).
+    ERASED = "erased"
 
 
 class Action(StrEnum):
@@ -31,6 +34,10 @@ class Action(StrEnum):
     RESTORE = "restore"
     # The uploader deletes their own photo through its private manage link.
     WITHDRAW = "withdraw"
+    # An admin deletes a photo for good, whatever its status.
+    ERASE = "erase"
+    # A moderator grants a public removal request: the photo is deleted for good.
+    ERASE_ON_REQUEST = "erase_on_request"
 
 
 @dataclass(frozen=True)
@@ -46,19 +53,30 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.PENDING, A.APPROVE): Transition(S.APPROVED, "photo.approved", pinned=False),
     (S.PENDING, A.REJECT): Transition(S.REJECTED, None),
     (S.PENDING, A.REMOVE): Transition(S.REMOVED, None),
-    (S.PENDING, A.WITHDRAW): Transition(S.REMOVED, None),
     (S.REJECTED, A.APPROVE): Transition(S.APPROVED, "photo.approved", pinned=False),
     (S.REJECTED, A.REMOVE): Transition(S.REMOVED, None),
-    (S.REJECTED, A.WITHDRAW): Transition(S.REMOVED, None),
     (S.APPROVED, A.REMOVE): Transition(S.REMOVED, "photo.removed", pinned=False),
-    (S.APPROVED, A.WITHDRAW): Transition(S.REMOVED, "photo.removed", pinned=False),
     (S.APPROVED, A.PIN): Transition(S.APPROVED, "photo.updated", pinned=True),
     (S.APPROVED, A.UNPIN): Transition(S.APPROVED, "photo.updated", pinned=False),
     (S.REMOVED, A.RESTORE): Transition(S.PENDING, None, role="admin"),
+    # Deleted for good: files and personal fields go, a tombstone stays.
+    (S.PENDING, A.WITHDRAW): Transition(S.ERASED, None),
+    (S.REJECTED, A.WITHDRAW): Transition(S.ERASED, None),
+    (S.REMOVED, A.WITHDRAW): Transition(S.ERASED, None),
+    (S.APPROVED, A.WITHDRAW): Transition(S.ERASED, "photo.removed", pinned=False),
+    (S.PENDING, A.ERASE): Transition(S.ERASED, None, role="admin"),
+    (S.REJECTED, A.ERASE): Transition(S.ERASED, None, role="admin"),
+    (S.REMOVED, A.ERASE): Transition(S.ERASED, None, role="admin"),
+    (S.APPROVED, A.ERASE): Transition(S.ERASED, "photo.removed", pinned=False, role="admin"),
+    (S.PENDING, A.ERASE_ON_REQUEST): Transition(S.ERASED, None),
+    (S.REJECTED, A.ERASE_ON_REQUEST): Transition(S.ERASED, None),
+    (S.REMOVED, A.ERASE_ON_REQUEST): Transition(S.ERASED, None),
+    (S.APPROVED, A.ERASE_ON_REQUEST): Transition(S.ERASED, "photo.removed", pinned=False),
 }
 
-# Actions a person takes on the queue (the uploader's withdraw is not one).
-MODERATOR_ACTIONS = tuple(a for a in Action if a is not Action.WITHDRAW)
+# Actions a person takes on the queue (the uploader's withdraw and the
+# erasure that resolving a removal request brings are taken elsewhere).
+MODERATOR_ACTIONS = tuple(a for a in Action if a not in (A.WITHDRAW, A.ERASE_ON_REQUEST))
 # Actions offered on a selection of photos at once.
 BULK_ACTIONS = frozenset({Action.APPROVE, Action.REJECT})
 
@@ -85,6 +103,8 @@ UNDO: dict[Action, Undo] = {
 
 # Statuses whose media and data may be shown to the public.
 PUBLIC_STATUSES = frozenset({Status.APPROVED})
+# Statuses no action leaves.
+TERMINAL_STATUSES = frozenset({Status.ERASED})
 
 
 def next_transition(status: Status, action: Action, *, pinned: bool) -> Transition | None:

@@ -107,6 +107,10 @@ def _moderator_action(raw: object) -> Action:
         raise InvalidField(
             "Action réservée à la personne qui a envoyé la photo.", code="invalid_action"
         )
+    if action is Action.ERASE_ON_REQUEST:
+        raise InvalidField(
+            "Cette action passe par la demande de retrait (« removed »).", code="invalid_action"
+        )
     return action
 
 

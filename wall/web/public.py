@@ -16,7 +16,7 @@ from starlette.routing import Route
 from wall import storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
-from wall.errors import BadRequest, NotFound, WallError
+from wall.errors import BadRequest, Conflict, NotFound, WallError
 from wall.media import MediaStore
 from wall.models import Photo, utcnow
 from wall.moderation import service
@@ -175,15 +175,14 @@ async def _photo_by_manage_token(request: Request) -> Photo:
 async def manage(request: Request) -> Response:
     photo = await _photo_by_manage_token(request)
     if request.method == "POST":
-        if photo.status != Status.REMOVED:
-            async with request.state.db.writing() as session:
-                await service.decide(
-                    session,
-                    photo.id,
-                    Action.WITHDRAW,
-                    rule="uploader",
-                    reason="retirée par la personne qui l'a envoyée",
-                )
+        # Deletes the photo for good: files and personal fields (wall.moderation.erasure).
+        if photo.status != Status.ERASED:
+            try:
+                async with request.state.db.writing() as session:
+                    await service.decide(session, photo.id, Action.WITHDRAW, rule="uploader")
+            except Conflict as exc:
+                if exc.code != "withdrawn":  # a second click that raced the first is fine
+                    raise
         return RedirectResponse(request.url, status_code=303)
     lang = wording.page_lang(request)
     return render(request, "manage.html", {"photo": photo, "t": wording.PAGE[lang], "lang": lang})
