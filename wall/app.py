@@ -24,10 +24,13 @@ from wall.db import Database
 from wall.errors import WallError
 from wall.events import EventHub
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
+from wall.media.cdn import PurgeQueue, PurgeTemplate
+from wall.media.publication import Publisher
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
-from wall.web import api, invite, metrics, moderation, public, sources
+from wall.web import api, invite, media, metrics, moderation, public, sources
 from wall.web.answers import AnswerCache
+from wall.web.public_url import PublicURL
 from wall.web.responses import handle_http_exception, handle_wall_error
 
 PACKAGE_DIR = Path(__file__).parent
@@ -96,6 +99,12 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
         store = MediaStore(settings.media_path)
+        purge_template = PurgeTemplate.from_settings(settings)
+        purges = PurgeQueue(purge_template) if purge_template is not None else None
+        if purges is not None:
+            purges.start()
+        publisher = Publisher(db, hub, store, purges.purge if purges is not None else None)
+        await publisher.start()
         sweeper = housekeeping.Sweeper(db, store, uploads.spool_dir(settings))
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
@@ -125,6 +134,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 }
         finally:
             await sweeper.stop()
+            await publisher.stop()
+            if purges is not None:
+                await purges.stop()
             if poller is not None:
                 await poller.close()
             await hub.stop()
@@ -132,6 +144,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
 
     routes = [
         *public.routes,
+        *media.routes,
         *invite.routes,
         *api.routes,
         *moderation.routes,
@@ -142,7 +155,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(PublicURL, settings.public_url), Middleware(SecurityHeaders)],
         exception_handlers={
             WallError: handle_wall_error,
             HTTPException: handle_http_exception,

@@ -216,6 +216,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_config=_log_config(),
         )
     else:
@@ -227,6 +228,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_config=_log_config(),
         )
 
