@@ -50,7 +50,8 @@ async def media(request: Request) -> Response:
         stat_result = os.stat(public)
     except FileNotFoundError:
         return await _not_published(request, store, name)
-    return _file(request, public, name, stat_result, public_cache_control(request.state.settings))
+    cache_control = public_cache_control(request.state.settings)
+    return _file(request, public, name, stat_result, cache_control, conditional=True)
 
 
 async def _not_published(request: Request, store: MediaStore, name: str) -> Response:
@@ -65,22 +66,29 @@ async def _not_published(request: Request, store: MediaStore, name: str) -> Resp
     if photo.status == Status.APPROVED and media_file.public:
         # Approved a moment ago by another process: its link is on its way.
         cache_control = public_cache_control(request.state.settings)
-    elif await signed_in(request) is not None:
-        cache_control = PRIVATE
-    else:
+        return _file(request, path, name, os.stat(path), cache_control, conditional=True)
+    if await signed_in(request) is None:
         raise NotFound()
-    return _file(request, path, name, os.stat(path), cache_control)
+    # Never 304 here: a cache revalidating its expired public copy of a removed
+    # photo with a moderator's request would take a 304 as "still valid".
+    return _file(request, path, name, os.stat(path), PRIVATE, conditional=False)
 
 
 def _file(
-    request: Request, path: Path, name: str, stat_result: os.stat_result, cache_control: str
+    request: Request,
+    path: Path,
+    name: str,
+    stat_result: os.stat_result,
+    cache_control: str,
+    *,
+    conditional: bool,
 ) -> Response:
     headers = {
         "Cache-Control": cache_control,
         "ETag": f'"{name.partition(".")[0]}"',
         "Last-Modified": formatdate(stat_result.st_mtime, usegmt=True),
     }
-    if not_modified(request, headers["ETag"], stat_result.st_mtime):
+    if conditional and not_modified(request, headers["ETag"], stat_result.st_mtime):
         return Response(status_code=304, headers=headers)
     return FileResponse(
         path,
