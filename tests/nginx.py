@@ -22,26 +22,33 @@ from tests.processes import ROOT, free_port
 SITE = ROOT / "deploy" / "nginx.conf"
 
 
-def require_nginx() -> str:
-    """nginx's path: installed from Debian's packages in CI when missing, else skip."""
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
+def require_debian_package(program: str, package: str | None = None) -> str:
+    """The program's path: installed from Debian's packages in CI when missing, else skip."""
+
+    def find() -> str | None:
+        return shutil.which(program) or next(
+            (p for p in (f"/usr/sbin/{program}", f"/usr/bin/{program}") if os.path.exists(p)),
+            None,
+        )
+
+    found = find()
     if found is None and os.environ.get("CI"):
         subprocess.run(["apt-get", "update", "-qq"], check=False)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "nginx"],
+            ["apt-get", "install", "-y", "-qq", package or program],
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
             check=False,
         )
-        found = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-        )
+        found = find()
         if found is None:
-            pytest.fail("nginx is missing and apt-get could not install it")
+            pytest.fail(f"{program} is missing and apt-get could not install it")
     if found is None:
-        pytest.skip("nginx not found (apt-get install nginx)")
+        pytest.skip(f"{program} not found (apt-get install {package or program})")
     return found
+
+
+def require_nginx() -> str:
+    return require_debian_package("nginx")
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -80,7 +87,8 @@ def _replace(text: str, old: str, new: str) -> str:
 class Nginx:
     """nginx in the foreground, with the shipped site pointing at ``upstreams``."""
 
-    def __init__(self, workdir: Path, upstreams: list[str]) -> None:
+    def __init__(self, workdir: Path, upstreams: list[str], extra: str = "") -> None:
+        """``extra``: more of nginx's ``http`` block (the benchmark adds a static server)."""
         self.binary = require_nginx()
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +128,7 @@ http {{
     uwsgi_temp_path {temp}/uwsgi;
     scgi_temp_path {temp}/scgi;
     include {self.dir}/site.conf;
+    {extra}
 }}
 """,
             encoding="utf-8",
