@@ -85,7 +85,7 @@ class Publisher:
         Call after ``hub.start()``: the hub's after-commit hook must hand a
         commit's events out before this one applies them.
         """
-        self._subscription = self.hub.subscribe(PUBLICATION_EVENTS)
+        self._subscription = self.hub.subscribe(PUBLICATION_EVENTS, stream=False)
         await self.sync()
         self.db.after_commit(self._committed)
         self._task = asyncio.create_task(self._run(), name="media-publisher")
@@ -190,7 +190,7 @@ class Publisher:
                 return
             if ended:
                 # The hub dropped a queue that fell too far behind, or is shutting down.
-                subscription = self.hub.subscribe(PUBLICATION_EVENTS)
+                subscription = self.hub.subscribe(PUBLICATION_EVENTS, stream=False)
                 if subscription.closed:
                     return
                 self._subscription = subscription
