@@ -61,7 +61,7 @@ async def test_upload_approve_remove_through_real_http(
         served = await visitor.get(image_url)
         assert served.status_code == 200
         assert served.headers["content-type"] in ("image/jpeg", "image/webp")
-        assert "immutable" in served.headers["cache-control"]
+        assert served.headers["cache-control"] == "public, max-age=30, s-maxage=30"
 
         removed = await decide(moderator, csrf, photo_id, "remove", reason="demande du parent")
         assert removed.status_code == 200

@@ -24,17 +24,20 @@ from wall.errors import WallError
 from wall.events import EventHub
 from wall.login_throttle import LoginThrottle
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
+from wall.media.cdn import PurgeQueue, PurgeTemplate
+from wall.media.publication import Publisher
 from wall.moderation import erasure
 from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, metrics, moderation, openapi, public, sources
+from wall.web import api, invite, media, metrics, moderation, openapi, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
 from wall.web.headers import SecurityHeaders
 from wall.web.inputs import EdgeChecks
+from wall.web.public_url import PublicURL
 from wall.web.responses import handle_http_exception, handle_wall_error
 
 PACKAGE_DIR = Path(__file__).parent
@@ -75,6 +78,12 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         await hub.start()
         store = MediaStore(settings.media_path)
         db.after_commit(erasure.delete_files_after_commit(store))
+        purge_template = PurgeTemplate.from_settings(settings)
+        purges = PurgeQueue(purge_template) if purge_template is not None else None
+        if purges is not None:
+            purges.start()
+        publisher = Publisher(db, hub, store, purges.purge if purges is not None else None)
+        await publisher.start()
         sweeper = housekeeping.Sweeper(
             db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
         )
@@ -112,6 +121,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                 }
         finally:
             await sweeper.stop()
+            await publisher.stop()
+            if purges is not None:
+                await purges.stop()
             if poller is not None:
                 await poller.close()
             await hub.stop()
@@ -119,6 +131,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
 
     routes = [
         *public.routes,
+        *media.routes,
         *invite.routes,
         *api.routes,
         *moderation.routes,
@@ -130,8 +143,10 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        # Outermost first: the headers wrap everything, even the catch-all's answers.
+        # Outermost first: the public address applies to everything, and the
+        # headers wrap everything, even the catch-all's answers.
         middleware=[
+            Middleware(PublicURL, settings.public_url),
             Middleware(SecurityHeaders, settings=settings),
             Middleware(RequestErrors),
             Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),

@@ -254,6 +254,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_config=_log_config(),
         )
     else:
@@ -265,6 +266,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             timeout_graceful_shutdown=5,
             proxy_headers=True,
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_config=_log_config(),
         )
 

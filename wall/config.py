@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import os
 import re
+import urllib.parse
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Two caches in a row (a proxy or CDN, then a browser) keep a removed photo 2x this.
+MAX_MEDIA_CACHE_SECONDS = 30
 BLUR_FACES_CHOICES = ("off", "guardian_consent", "all")
 KEEP_DAYS_AFTER_EVENT = 30
 
@@ -141,6 +145,50 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _int_between(minimum: int, maximum: int, why: str) -> Callable[[str], int]:
+    at_least = _int_at_least(minimum)
+
+    def parse(raw: str) -> int:
+        value = at_least(raw)
+        if value > maximum:
+            raise ValueError(f"must be at most {maximum} ({why}), got {value}")
+        return value
+
+    return parse
+
+
+def _optional_public_url(raw: str) -> str | None:
+    text = raw.strip().rstrip("/")
+    if not text:
+        return None
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an address like https://mur.example.org, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"expected no query nor fragment, got {raw!r}")
+    return text
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), or ``*`` for any: uvicorn's ``forwarded_allow_ips``."""
+    items = _csv(raw)
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks (CIDR), got {item!r}") from None
+    return items
+
+
+def _http_method(raw: str) -> str:
+    value = raw.strip().upper()
+    if not value.isalpha():
+        raise ValueError(f"expected an HTTP method such as POST or PURGE, got {raw!r}")
+    return value
+
+
 def _optional_date(raw: str) -> dt.date | None:
     return _date(raw) if raw.strip() else None
 
@@ -237,7 +285,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WALL_PUBLIC_URL",
         "public_url",
         "",
-        _optional_text,
+        _optional_public_url,
         "absolute base URL for links and QR codes (default: from the request)",
     ),
     Setting(
@@ -437,6 +485,52 @@ SETTINGS: tuple[Setting, ...] = (
         _int_at_least(0),
         "sign-ins that may wait for a password check; past it, 503 signin_busy with Retry-After",
     ),
+    Setting(
+        "WALL_TRUSTED_PROXIES",
+        "trusted_proxies",
+        "127.0.0.1",
+        _trusted_proxies,
+        "comma-separated addresses or networks (CIDR) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; * for any",
+    ),
+    Setting(
+        "WALL_MEDIA_CACHE_SECONDS",
+        "media_cache_seconds",
+        "30",
+        _int_between(1, MAX_MEDIA_CACHE_SECONDS, "a shared cache then a browser: 60 s at most"),
+        "how long proxies, CDNs and browsers may keep an approved photo's file "
+        "(s-maxage and max-age); bounds how long a removed photo stays in a cache",
+    ),
+    Setting(
+        "WALL_CDN_PURGE_URL",
+        "cdn_purge_url",
+        "",
+        _optional_text,
+        "URL template of the CDN purge request sent for each file of a removed photo, "
+        "with {url}, {path} or {name} (default: no purge)",
+    ),
+    Setting(
+        "WALL_CDN_PURGE_METHOD",
+        "cdn_purge_method",
+        "POST",
+        _http_method,
+        "HTTP method of the purge request (PURGE for Fastly and Varnish)",
+    ),
+    Setting(
+        "WALL_CDN_PURGE_BODY",
+        "cdn_purge_body",
+        "",
+        _optional_text,
+        "JSON body template of the purge request, with the same placeholders, e.g. "
+        '{"files": ["{url}"]} (default: no body)',
+    ),
+    Setting(
+        "WALL_CDN_PURGE_TOKEN",
+        "cdn_purge_token",
+        "",
+        _optional_text,
+        "sent as Authorization: Bearer with the purge request (default: none)",
+    ),
 )
 
 
@@ -479,6 +573,12 @@ class Settings:
     login_max_delay_seconds: int = 60
     password_hash_threads: int = 2
     password_hash_queue: int = 8
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    media_cache_seconds: int = 30
+    cdn_purge_url: str | None = None
+    cdn_purge_method: str = "POST"
+    cdn_purge_body: str | None = None
+    cdn_purge_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -490,6 +590,11 @@ class Settings:
                 values[setting.attr] = setting.parse(raw)
             except ValueError as exc:
                 raise ConfigError(f"{setting.env}: {exc}") from None
+        uses_url = any(
+            "{url}" in (values[key] or "") for key in ("cdn_purge_url", "cdn_purge_body")
+        )
+        if uses_url and not values["public_url"]:
+            raise ConfigError("WALL_CDN_PURGE_URL: {url} needs WALL_PUBLIC_URL to be set")
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:

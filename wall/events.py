@@ -122,8 +122,9 @@ async def append(
 class Subscription:
     """One open connection's queue of events; closed when it falls too far behind."""
 
-    def __init__(self, types: frozenset[str]) -> None:
+    def __init__(self, types: frozenset[str], *, stream: bool = True) -> None:
         self.types = types
+        self.stream = stream  # False: a consumer inside the process, not a client
         self.queue: asyncio.Queue[WallEvent | None] = asyncio.Queue(QUEUE_SIZE)
         self.closed = False
 
@@ -213,7 +214,8 @@ class EventHub:
 
     @property
     def connections(self) -> int:
-        return len(self._subscriptions)
+        """Open client streams (subscriptions inside the process are not counted)."""
+        return sum(1 for subscription in self._subscriptions if subscription.stream)
 
     async def start(self) -> None:
         async with self.db.reading() as session:
@@ -241,7 +243,7 @@ class EventHub:
         if self._ending:
             return
         self._ending = True
-        count = len(self._subscriptions)
+        count = self.connections
         for subscription in list(self._subscriptions):
             subscription.close()
         log.info("shutting down: ended %d event streams", count)
@@ -290,8 +292,10 @@ class EventHub:
             self.reads += 1
             return int(await session.scalar(select(func.max(Event.id))) or 0)
 
-    def subscribe(self, types: Iterable[str] = PUBLIC_EVENT_TYPES) -> Subscription:
-        subscription = Subscription(frozenset(types))
+    def subscribe(
+        self, types: Iterable[str] = PUBLIC_EVENT_TYPES, *, stream: bool = True
+    ) -> Subscription:
+        subscription = Subscription(frozenset(types), stream=stream)
         if self._ending:
             subscription.close()
         else:

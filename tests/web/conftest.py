@@ -59,3 +59,18 @@ async def photo_row(settings: Settings, photo_id: str) -> Photo:
         await db.dispose()
     assert photo is not None
     return photo
+
+
+async def public_names(settings: Settings, photo_id: str) -> set[str]:
+    """The names of a photo's files that the public may see once it is approved."""
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            rows = await session.scalars(
+                select(MediaFile.name).where(
+                    MediaFile.photo_id == photo_id, MediaFile.public.is_(True)
+                )
+            )
+            return set(rows.all())
+    finally:
+        await db.dispose()

@@ -1,4 +1,12 @@
-"""Content-addressed files under the media directory."""
+"""Content-addressed files under the media directory, and the public directory.
+
+Every file lives in the private directory (``<data>/media``). A file that the
+public may see, a public derivative of an approved photo, is also hard-linked
+into the public directory (``<data>/public/media``), and only there while the
+photo stays approved (``wall.media.publication`` keeps it so). A proxy serves
+that directory, or a cache of the app's answers from it, without Python; the
+app itself answers a public request with one ``stat`` and no query.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +42,10 @@ class MediaStore:
     ``sweep_orphans`` with the full set of referenced names.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, public_root: Path | None = None) -> None:
         self.root = root
+        # Beside the private directory, so one hard link is enough (same file system).
+        self.public_root = public_root or root.parent / "public" / root.name
 
     @staticmethod
     def name_for(data: bytes, extension: str) -> str:
@@ -74,9 +84,44 @@ class MediaStore:
 
     def delete(self, names: Iterable[str]) -> None:
         for name in names:
+            self.unpublish(name)
             path = self.path(name)
             if path is not None:
                 path.unlink(missing_ok=True)
+
+    def public_path(self, name: str) -> Path | None:
+        """Where a published file is served from (whether it is published or not)."""
+        return self.public_root / name if is_store_name(name) else None
+
+    def publish(self, name: str) -> bool:
+        """Link a stored file into the public directory; True if it was not there."""
+        source, target = self.path(name), self.public_path(name)
+        if source is None or target is None:
+            return False
+        self.public_root.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            return False
+        return True
+
+    def unpublish(self, name: str) -> bool:
+        """Take a file out of the public directory; True if it was there."""
+        target = self.public_path(name)
+        if target is None:
+            return False
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def published(self) -> set[str]:
+        """The names in the public directory."""
+        if not self.public_root.is_dir():
+            return set()
+        with os.scandir(self.public_root) as entries:
+            return {entry.name for entry in entries if is_store_name(entry.name)}
 
     @staticmethod
     def content_type(name: str) -> str:

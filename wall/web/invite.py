@@ -9,14 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wall.config import Settings
-
 
 def upload_address(request: Request) -> str:
-    """The absolute upload URL: from ``WALL_PUBLIC_URL``, else from the request."""
-    settings: Settings = request.state.settings
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + "/upload"
+    """The absolute upload URL, under ``WALL_PUBLIC_URL`` when set (``web.public_url``)."""
     return str(request.url_for("upload_page"))
 
 

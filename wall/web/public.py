@@ -1,4 +1,4 @@
-"""Public pages: the wall, the upload form, an upload's manage link, media files."""
+"""Public pages: the wall, the upload form, an upload's manage link."""
 
 from __future__ import annotations
 
@@ -10,24 +10,21 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from wall import storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, Conflict, NotFound, WallError
-from wall.media import MediaStore
 from wall.models import Photo, utcnow
 from wall.moderation import service
 from wall.moderation.states import Action, Status
-from wall.photos import owner_of_media
 from wall.upload_service import Accepted, UploadService
 from wall.web import invite
 from wall.web.responses import render, wants_json
-from wall.web.session import client_ip, signed_in
+from wall.web.session import client_ip
 
-IMMUTABLE = "public, max-age=31536000, immutable"
 # How often the wall page checks its tiles against the feed, in case an event
 # never reached it; ?resync=N changes it within these bounds.
 RESYNC_SECONDS = 180
@@ -188,28 +185,6 @@ async def manage(request: Request) -> Response:
     return render(request, "manage.html", {"photo": photo, "t": wording.PAGE[lang], "lang": lang})
 
 
-async def media(request: Request) -> Response:
-    name = request.path_params["name"]
-    store: MediaStore = request.state.media
-    path = store.path(name)
-    if path is None:
-        raise NotFound()
-    async with request.state.db.reading() as session:
-        owner = await owner_of_media(session, name)
-    if owner is None:
-        raise NotFound()
-    photo, media_file = owner
-    if photo.status == Status.APPROVED and media_file.public:
-        return FileResponse(
-            path, media_type=store.content_type(name), headers={"Cache-Control": IMMUTABLE}
-        )
-    if await signed_in(request) is None:
-        raise NotFound()
-    return FileResponse(
-        path, media_type=store.content_type(name), headers={"Cache-Control": "private, no-store"}
-    )
-
-
 async def healthz(request: Request) -> Response:
     if await request.state.db.ping():
         return JSONResponse({"status": "ok"})
@@ -228,6 +203,5 @@ routes = [
     Route("/upload", upload_page, methods=["GET"], name="upload_page"),
     Route("/upload", upload, methods=["POST"], name="upload"),
     Route("/manage/{token}", manage, methods=["GET", "POST"], name="manage"),
-    Route("/media/{name}", media, name="media"),
     Route("/healthz", healthz, name="healthz"),
 ]
