@@ -2,14 +2,17 @@
 
 Prints figures; it is not a test. Run from the repository root:
 
-    PYTHONPATH=. python bench/reconnect_storm.py [--clients 500,2000] [--missed 5]
+    PYTHONPATH=. python bench/reconnect_storm.py [--clients 500,2000] [--history 2000] [--missed 5]
         [--retry 0.5] [--postgres URL | --sqlite] [--before 7e4a7c1]
 
 For each number of clients, and for the current code and (the baseline) the
 code before the live-delivery fix (``--before``, exported with ``git
 archive`` and served with ``PYTHONPATH`` pointing at it), in the same run:
 
-1. ``wall serve`` starts on a fresh database; an out-of-process crowd
+1. ``wall serve`` starts on a fresh database holding ``--history`` older
+   events (moderators' queue events, which screens are not sent: they fill
+   the hub's in-memory replay window as a day of moderation does; the window
+   keeps 2,048); an out-of-process crowd
    (``bench/sse_crowd.py``) opens the streams and sees ``--seen`` approvals;
 2. the server gets SIGTERM; while it is down ``--missed`` photos are
    approved directly through the app's DB layer (``service.decide``);
@@ -60,7 +63,7 @@ from bench.sse_crowd import CrowdProcess, raise_fd_limit
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator
 from tests.moderation.factories import network_photo
 from tests.processes import ROOT, WallProcess, wall_environment
-from wall import migrations
+from wall import events, migrations
 from wall.config import Settings
 from wall.db import Database
 from wall.events import PUBLIC_EVENT_TYPES
@@ -89,8 +92,18 @@ def percentile(times: list[float], fraction: float) -> float:
     return times[max(0, math.ceil(fraction * len(times)) - 1)]
 
 
-async def _prepare(settings: Settings, count: int) -> list[str]:
+async def _prepare(settings: Settings, count: int, history: int) -> list[str]:
+    """The moderator, ``count`` pending photos, and ``history`` older events: a day
+    of moderators' queue events, so that the hub's replay window is as full as
+    it is in production."""
     await add_moderator(settings)
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            for n in range(history):
+                await events.append(session, "queue.claimed", {"id": f"history-{n}"})
+    finally:
+        await db.dispose()
     return [await network_photo(settings) for _ in range(count)]
 
 
@@ -124,7 +137,7 @@ def storm(
     env: dict[str, str], tmp: Path, clients: int, args: argparse.Namespace, postgres: bool
 ) -> Storm:
     settings = Settings.from_env(env)
-    photos = asyncio.run(_prepare(settings, args.seen + args.missed))
+    photos = asyncio.run(_prepare(settings, args.seen + args.missed, args.history))
     first = WallProcess(env, tmp).start()
     crowd = CrowdProcess()
     second: WallProcess | None = None
@@ -245,8 +258,9 @@ def main(args: argparse.Namespace) -> None:
     print(f"Machine: {load_at_start} at the start, {machine_load()} at the end")
     backend = "PostgreSQL" if postgres else "SQLite"
     print(
-        f"Reconnect storm on {backend}: {args.seen} events seen, SIGTERM, {args.missed} written"
-        f" while down, restart; clients retry every {args.retry} s with Last-Event-ID"
+        f"Reconnect storm on {backend}: {args.history} older events, {args.seen} seen, SIGTERM,"
+        f" {args.missed} written while down, restart; clients retry every {args.retry} s"
+        " with Last-Event-ID"
     )
     print(
         f"{'clients':>8}  {'code':<16} {'99 % caught up':>15} {'100 %':>8} {'missing':>7}"
@@ -283,6 +297,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="500,2000", help="comma-separated sizes")
     parser.add_argument("--seen", type=int, default=3, help="approvals seen before the restart")
+    parser.add_argument(
+        "--history", type=int, default=2000, help="older events, to fill the replay window"
+    )
     parser.add_argument("--missed", type=int, default=5, help="approvals while the server is down")
     parser.add_argument("--retry", type=float, default=0.5, help="clients' reconnection delay (s)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server for fresh databases")
