@@ -179,14 +179,16 @@ ERROR_STATUSES = {
     409: "A transition the current state forbids, or a claim held by another moderator",
     413: "Body too large",
     415: "Not an accepted image",
-    422: "A missing or invalid field",
+    422: "A missing or invalid field, or text with a NUL or a lone surrogate anywhere",
     429: "Too many requests (with Retry-After)",
     500: "Unexpected failure, in the JSON error form",
     503: "Database unavailable, or too busy (with Retry-After)",
     507: "Storage full",
 }
-# Any route may meet these: a malformed request, a bug, a database that went away.
-ALWAYS = (400, 500, 503)
+# Any route may meet these: a malformed request, text the database refuses
+# anywhere in the request (the edge checks: 422 invalid_text), a bug, a
+# database that went away.
+ALWAYS = (400, 422, 500, 503)
 
 
 def json_body(schema: Schema, description: str = "OK") -> dict[str, Any]:
@@ -344,6 +346,7 @@ PATHS: dict[str, dict[str, Any]] = {
                     obj({"status": STRING, "error": STRING, "message": STRING}),
                     "The database does not answer",
                 ),
+                "422": {"$ref": "#/components/responses/E422"},
                 "500": {"$ref": "#/components/responses/E500"},
             },
         )
