@@ -46,7 +46,9 @@ copies of an erased photo; ``campaign.purged``: everything older).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
 import json
 import logging
 from collections import deque
@@ -218,7 +220,11 @@ class ReplayWindow:
         return after_id >= self.floor
 
     def since(self, after_id: int, up_to: int, types: frozenset[str]) -> list[WallEvent]:
-        return [e for e in self._events if after_id < e.id <= up_to and e.type in types]
+        # Ids increase along the window: a storm of reconnecting screens, most of
+        # them one or two events behind, does not scan the whole window each.
+        start = bisect.bisect_right(self._events, after_id, key=lambda e: e.id)
+        newer = itertools.islice(self._events, start, None)
+        return [e for e in newer if e.id <= up_to and e.type in types]
 
 
 class EventHub:
