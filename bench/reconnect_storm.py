@@ -101,7 +101,7 @@ async def _prepare(settings: Settings, count: int, history: int) -> list[str]:
     try:
         async with db.writing() as session:
             for n in range(history):
-                await events.append(session, "queue.claimed", {"id": f"history-{n}"})
+                events.append(session, "queue.claimed", {"id": f"history-{n}"})
     finally:
         await db.dispose()
     return [await network_photo(settings) for _ in range(count)]

@@ -29,12 +29,11 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 
 async def _write(db: Database, count: int, type_: str = "photo.approved") -> list[int]:
-    ids: list[int] = []
     async with db.writing() as session:
         for index in range(count):
-            row = await events.append(session, type_, {"id": f"p{index}"}, f"p{index}")
-            ids.append(row.id)
-    return ids
+            events.append(session, type_, {"id": f"p{index}"}, f"p{index}")
+        rows = await events.write_now(session)
+    return [row.id for row in rows]
 
 
 async def _table(db: Database, after_id: int) -> list[tuple[int, str, str]]:
@@ -221,3 +220,52 @@ async def test_a_purge_leaves_the_window_equal_to_the_table(
         )
     finally:
         await hub.stop()
+
+
+async def test_a_rolled_back_transaction_writes_no_event(db: Database) -> None:
+    hub = events.EventHub(db, poll_seconds=60)
+    await hub.start()
+    try:
+        before = hub.last_id
+        with pytest.raises(RuntimeError):
+            async with db.writing() as session:
+                events.append(session, "photo.removed", {"id": "p0"}, "p0")
+                raise RuntimeError("the decision failed")
+        (written,) = await _write(db, 1, "photo.approved")
+        assert await _table(db, before) == [(written, "photo.approved", "p0")]
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def postgres_db(postgres_url: str) -> AsyncIterator[Database]:
+    from tests.conftest import _truncate
+
+    await _truncate(postgres_url)
+    database = Database(postgres_url, null_pool=True)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def test_the_event_order_lock_covers_only_the_commit(postgres_db: Database) -> None:
+    """A transaction busy with other work after appending its event does not hold
+    up another writer: the lock is taken at the commit, not at ``append``."""
+    slow_appended = asyncio.Event()
+    finish_slow = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with postgres_db.writing() as session:
+            events.append(session, "photo.approved", {"id": "slow"}, "slow")
+            slow_appended.set()
+            await finish_slow.wait()  # a decision's remaining work
+
+    slow = asyncio.create_task(slow_writer())
+    await slow_appended.wait()
+    async with asyncio.timeout(10):  # with the lock taken at append, this waits forever
+        (quick,) = await _write(postgres_db, 1, "photo.removed")
+    finish_slow.set()
+    await slow
+    rows = await _table(postgres_db, 0)
+    assert [r[2] for r in rows] == ["p0", "slow"] and rows[0][0] == quick < rows[1][0]

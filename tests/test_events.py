@@ -68,7 +68,7 @@ async def test_a_client_too_far_behind_is_told_to_reset(
     try:
         async with db.writing() as session:
             for index in range(events.REPLAY_LIMIT + 1):
-                await events.append(session, "photo.removed", {"id": f"p{index}"}, f"p{index}")
+                events.append(session, "photo.removed", {"id": f"p{index}"}, f"p{index}")
     finally:
         await db.dispose()
     await _until_hub_reaches(live_server.url, events.REPLAY_LIMIT + 1)

@@ -531,6 +531,13 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_text,
         "sent as Authorization: Bearer with the purge request (default: none)",
     ),
+    Setting(
+        "WALL_METRICS_TOKEN",
+        "metrics_token",
+        "",
+        _optional_text,
+        "when set, GET /metrics needs Authorization: Bearer with it (default: open)",
+    ),
 )
 
 
@@ -579,6 +586,7 @@ class Settings:
     cdn_purge_method: str = "POST"
     cdn_purge_body: str | None = None
     cdn_purge_token: str | None = None
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

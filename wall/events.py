@@ -10,17 +10,21 @@ writers are serialised (``BEGIN IMMEDIATE``). PostgreSQL does not: a
 sequence value is taken at insert, so a transaction holding id 5 can commit
 after one holding id 6, and a reader that has moved past 6 skips 5 for good
 (measured before this fix, two processes: 4 of 20 simultaneous approvals
-reached a screen). ``append`` therefore takes a transaction-scoped advisory
-lock just before the insert: from there to its commit, a transaction is the
-only one that can add events, so ids are handed out in commit order and the
-lock is released only once the row is visible. We chose this over the two
+reached a screen). Events are therefore written at the commit: ``append``
+queues them on the session, and just before the COMMIT a transaction takes
+a transaction-scoped advisory lock and inserts them all. From there to its
+commit, a transaction is the only one that can add events, so ids are
+handed out in commit order, and the lock is released only once the rows are
+visible. We chose this over the two
 alternatives because it keeps the row id as the public SSE id with no new
 column or reader logic: ``pg_snapshot_xmin`` over an ``xid8`` column orders
 rows by transaction, not by id, so a client-visible monotonic id would need a
 second number; allocating the number at commit needs a second write per
 transaction. The price is that event-writing transactions commit one at a
-time from their event insert on (the insert is their last statement);
-``bench/decisions_per_second.py`` measures it.
+time: the lock covers one insert, one ``pg_notify`` and the commit, nothing
+of the work before them (``bench/decisions_per_second.py`` measures it; when
+the insert was made at ``append`` time, the lock also covered the rest of a
+decision's work, and 4 of 8 connections were seen waiting on it).
 
 **Publishing is part of the commit.** ``append`` notes the row on the
 session; ``Database.writing`` runs the hub's after-commit hook, which hands
@@ -42,7 +46,9 @@ copies of an erased photo; ``campaign.purged``: everything older).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
 import json
 import logging
 from collections import deque
@@ -50,8 +56,10 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy.event
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from wall.background import let_finish
 from wall.db import Database
@@ -68,6 +76,7 @@ NOTIFY_CHANNEL = "wall_events"
 LISTENER_NAME = "vague-verte-listen"  # in pg_stat_activity
 # Any constant shared by every process; pg_advisory_xact_lock takes a bigint.
 ORDER_LOCK_KEY = 0x5741_4C4C_4556_5453 & 0x7FFF_FFFF_FFFF_FFFF  # "WALLEVTS"
+PENDING_KEY = "wall.events.pending"
 WRITTEN_KEY = "wall.events.last_written"
 REPLAY_LIMIT = 500
 WINDOW_SIZE = 2048
@@ -99,24 +108,50 @@ def encode_reset(last_id: int) -> bytes:
     return f"id: {last_id}\nevent: reset\ndata: {{}}\n\n".encode()
 
 
-async def append(
+def append(
     session: AsyncSession, type_: str, data: dict[str, Any], photo_id: str | None = None
-) -> Event:
-    """Write an event row in the caller's transaction; it is handed out after the commit.
+) -> None:
+    """Add an event to the caller's transaction; it is handed out after the commit.
 
-    Call it last in a transaction: on PostgreSQL it holds the event order lock
-    until the commit.
+    The row is written at the commit, with the transaction's other events, as
+    its last statement: on PostgreSQL the event order lock is then held only
+    for that insert and the commit itself.
     """
+    pending: list[Event] = session.info.setdefault(PENDING_KEY, [])
+    pending.append(Event(type=type_, data=data, photo_id=photo_id))
+
+
+async def write_now(session: AsyncSession) -> list[Event]:
+    """Write the transaction's events now, for a caller that needs their ids.
+
+    The transaction then holds the event order lock until its commit.
+    """
+    return await session.run_sync(_write_pending)
+
+
+def _write_pending(session: Session) -> list[Event]:
+    rows: list[Event] = session.info.pop(PENDING_KEY, [])
+    if not rows:
+        return rows
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_LOCK_KEY})
-    row = Event(type=type_, data=data, photo_id=photo_id)
-    session.add(row)
-    await session.flush()
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_LOCK_KEY})
+    session.add_all(rows)
+    session.flush()
     if postgres:
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-    session.info[WRITTEN_KEY] = max(row.id, session.info.get(WRITTEN_KEY, 0))
-    return row
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.info[WRITTEN_KEY] = max(session.info.get(WRITTEN_KEY, 0), *(row.id for row in rows))
+    return rows
+
+
+@sqlalchemy.event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    _write_pending(session)
+
+
+@sqlalchemy.event.listens_for(Session, "after_rollback")
+def _drop_on_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
 
 
 class Subscription:
@@ -185,7 +220,11 @@ class ReplayWindow:
         return after_id >= self.floor
 
     def since(self, after_id: int, up_to: int, types: frozenset[str]) -> list[WallEvent]:
-        return [e for e in self._events if after_id < e.id <= up_to and e.type in types]
+        # Ids increase along the window: a storm of reconnecting screens, most of
+        # them one or two events behind, does not scan the whole window each.
+        start = bisect.bisect_right(self._events, after_id, key=lambda e: e.id)
+        newer = itertools.islice(self._events, start, None)
+        return [e for e in newer if e.id <= up_to and e.type in types]
 
 
 class EventHub:

@@ -68,7 +68,8 @@ async def purge(db: Database, store: MediaStore, *, actor_label: str = "cli") ->
         # The mark is written first and every older row deleted: the mark
         # keeps ids increasing (SQLite reuses max(id) + 1), and each process's
         # hub drops the same rows from its replay window when the mark reaches it.
-        mark = await events.append(session, PURGE_MARK, {})
+        events.append(session, PURGE_MARK, {})
+        (mark,) = await events.write_now(session)
         await session.execute(delete(Event).where(Event.id < mark.id))
         await session.execute(delete(RemovalRequest))
         await session.execute(delete(Photo))
@@ -86,7 +87,7 @@ async def purge(db: Database, store: MediaStore, *, actor_label: str = "cli") ->
         )
         for photo_id, status in rows:
             if status == Status.APPROVED:
-                await events.append(session, "photo.removed", {"id": photo_id}, photo_id)
+                events.append(session, "photo.removed", {"id": photo_id}, photo_id)
     # Files go once no row can point at them any more.
     await anyio.to_thread.run_sync(store.delete, sorted(names))
     await compact(db, after_xid=purge_xid)

@@ -31,3 +31,22 @@ async def test_metrics_follow_the_event_log(client: httpx.AsyncClient, settings:
     assert figures["wall_event_listen_up"] == (
         0 if settings.database_url.startswith("sqlite") else 1
     )
+
+
+async def test_with_a_token_a_scrape_must_bear_it(settings: Settings) -> None:
+    from tests.live import running
+    from wall.app import create_app
+
+    app = create_app(settings.replace(metrics_token="jeton-de-test"), null_pool=True)
+    async with running(app) as asgi:
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wall.test") as http:
+            refused = [
+                await http.get("/metrics"),
+                await http.get("/metrics", headers={"Authorization": "Bearer jeton-de-tes"}),
+                await http.get("/metrics", headers={"Authorization": "jeton-de-test"}),
+            ]
+            allowed = await http.get("/metrics", headers={"Authorization": "Bearer jeton-de-test"})
+    assert [r.status_code for r in refused] == [401, 401, 401]
+    assert refused[0].json()["error"] == "metrics_token_required"
+    assert allowed.status_code == 200 and "wall_event_streams" in allowed.text

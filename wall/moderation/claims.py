@@ -64,7 +64,7 @@ async def claim(session: AsyncSession, photo_id: str, moderator: Moderator) -> H
     row.moderator_id = moderator.id
     row.expires_at = now + CLAIM_TTL
     await session.flush()
-    await events.append(
+    events.append(
         session,
         "queue.claimed",
         {"id": photo_id, "by": moderator.email, "expires_at": iso(row.expires_at)},
@@ -79,7 +79,7 @@ async def release_all(session: AsyncSession, moderator: Moderator, keep: str | N
         query = query.where(Claim.photo_id != keep)
     for photo_id in (await session.scalars(query)).all():
         await session.execute(delete(Claim).where(Claim.photo_id == photo_id))
-        await events.append(session, "queue.released", {"id": photo_id}, photo_id)
+        events.append(session, "queue.released", {"id": photo_id}, photo_id)
 
 
 async def drop(session: AsyncSession, photo_id: str) -> None:

@@ -98,7 +98,7 @@ async def forget_free_text(session: AsyncSession, photo_id: str) -> None:
 
 async def tell_hubs(session: AsyncSession, photo_id: str) -> None:
     """The event that makes each process forget its copies of the erased photo."""
-    await events.append(session, events.ERASED_EVENT, {"id": photo_id}, photo_id)
+    events.append(session, events.ERASED_EVENT, {"id": photo_id}, photo_id)
 
 
 def delete_files_after_commit(store: MediaStore) -> AfterCommit:

@@ -81,7 +81,7 @@ async def set_paused(
         client=client,
         target=INTAKE_KEY,
     )
-    await events.append(session, "queue.intake", {"paused_since": iso(current)})
+    events.append(session, "queue.intake", {"paused_since": iso(current)})
     return current
 
 

@@ -90,7 +90,7 @@ async def create(
         photo_id=row.photo_id,
         target=str(row.id),
     )
-    await events.append(
+    events.append(
         session, "queue.removal_requested", {"id": row.id, "photo_id": row.photo_id}, row.photo_id
     )
     return row

@@ -57,7 +57,7 @@ async def submit(session: AsyncSession, photo: Photo, media_files: Iterable[Medi
     await session.flush()
     await rules.apply_rules(session, photo)
     if photo.status == Status.PENDING.value:
-        await events.append(session, "queue.submitted", {"id": photo.id}, photo.id)
+        events.append(session, "queue.submitted", {"id": photo.id}, photo.id)
     return photo
 
 
@@ -258,12 +258,12 @@ async def _apply(
     if to is Status.ERASED:
         await erasure.erase(session, photo)
     if event == "photo.removed":
-        await events.append(session, "photo.removed", {"id": photo.id}, photo.id)
+        events.append(session, "photo.removed", {"id": photo.id}, photo.id)
     elif event is not None:
-        await events.append(session, event, photo_json(photo), photo.id)
+        events.append(session, event, photo_json(photo), photo.id)
     await claims.drop(session, photo.id)
     by = moderator.email if moderator else f"règle {rule}" if rule else "système"
-    await events.append(
+    events.append(
         session,
         "queue.decided",
         {"id": photo.id, "status": to.value, "pinned": photo.pinned, "by": by, "action": action},

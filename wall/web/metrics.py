@@ -3,16 +3,26 @@
 Open streams, the newest event handed out, the hub's own reads of the event
 table (a reconnect storm must not make it grow with the screens), and
 whether the PostgreSQL ``LISTEN`` link is up (down means the other processes
-fall back to the short poll).
+fall back to the short poll). With ``WALL_METRICS_TOKEN`` set, a scrape needs
+``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
+
+import hmac
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from wall.errors import Unauthorized
 from wall.events import EventHub
+
+
+class MetricsUnauthorized(Unauthorized):
+    code = "metrics_token_required"
+    message = "Jeton requis pour /metrics (Authorization: Bearer)."
+    message_en = "A token is required for /metrics (Authorization: Bearer)."
 
 
 def render(hub: EventHub) -> str:
@@ -44,7 +54,16 @@ def render(hub: EventHub) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _authorized(request: Request, token: str | None) -> bool:
+    if token is None:
+        return True
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 async def metrics(request: Request) -> Response:
+    if not _authorized(request, request.state.settings.metrics_token):
+        raise MetricsUnauthorized()
     return PlainTextResponse(
         render(request.state.hub),
         media_type="text/plain; version=0.0.4",

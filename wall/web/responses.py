@@ -17,9 +17,16 @@ HTTP_MESSAGES = {
 }
 
 
+# Endpoints for programs outside /api/: their errors are JSON too.
+MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/openapi.json"})
+
+
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
+    path = request.url.path
+    return (
+        path.startswith("/api/")
+        or path in MACHINE_PATHS
+        or "application/json" in request.headers.get("accept", "")
     )
 
 
