@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -104,4 +105,64 @@ async def test_private_addresses_and_other_schemes_are_refused(
         with pytest.raises(DownloadError) as refused:
             await download(client, url.format(server=server.url), tmp_path, max_bytes=10**6)
     assert not refused.value.retryable
+    assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []
+
+
+# -- redirects from a public address ------------------------------------------
+# A real server on this machine is on loopback, where the guard is rightly off;
+# a MockTransport plays two public hosts so that the guard is on, and would also
+# answer for the private target, so a refusal can only come from the guard.
+
+PUBLIC = "http://93.184.215.14"
+MIRROR = "http://203.0.114.9"
+PRIVATE_TARGETS = [
+    "http://127.0.0.1/image",
+    "http://10.1.2.3/image",
+    "http://192.168.0.10/image",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/image",
+    "http://[fc00::5]/image",
+    "http://[fd12:3456::1]/image",
+    "http://localhost/image",
+]
+
+
+def redirecting_transport(target: str, asked: list[str]) -> httpx.MockTransport:
+    """``PUBLIC/direct`` redirects to ``target``, ``PUBLIC/twice`` through ``MIRROR`` to it."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        asked.append(url)
+        if url == f"{PUBLIC}/direct":
+            return httpx.Response(302, headers={"location": target})
+        if url == f"{PUBLIC}/twice":
+            return httpx.Response(301, headers={"location": f"{MIRROR}/hop"})
+        if url == f"{MIRROR}/hop":
+            return httpx.Response(307, headers={"location": target})
+        return httpx.Response(200, content=IMAGE, headers={"content-type": "image/jpeg"})
+
+    return httpx.MockTransport(handle)
+
+
+async def test_a_public_redirect_to_a_public_address_is_followed(tmp_path: Path) -> None:
+    asked: list[str] = []
+    transport = redirecting_transport(f"{MIRROR}/image", asked)
+    async with httpx.AsyncClient(transport=transport) as client:
+        got = await download(client, f"{PUBLIC}/twice", tmp_path, max_bytes=10**6)
+    assert got.read_bytes() == IMAGE
+    assert asked == [f"{PUBLIC}/twice", f"{MIRROR}/hop", f"{MIRROR}/image"]
+
+
+@pytest.mark.parametrize("first", ["/direct", "/twice"])
+@pytest.mark.parametrize("target", PRIVATE_TARGETS)
+async def test_a_redirect_to_a_private_address_is_refused_at_every_hop(
+    tmp_path: Path, first: str, target: str
+) -> None:
+    asked: list[str] = []
+    async with httpx.AsyncClient(transport=redirecting_transport(target, asked)) as client:
+        with pytest.raises(DownloadError) as refused:
+            await download(client, PUBLIC + first, tmp_path, max_bytes=10**6)
+    assert "refused a private address" in str(refused.value)
+    assert not refused.value.retryable
+    assert all(not url.startswith(target) for url in asked)  # never even asked
     assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []

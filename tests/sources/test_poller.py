@@ -62,11 +62,15 @@ def one_source(url: str, interval: int = 60, name: str = NAME) -> dict[str, Any]
 
 @asynccontextmanager
 async def direct_poller(
-    settings: Settings, *, http_timeout: float = 1.0, timings: Timings | None = None
+    settings: Settings,
+    *,
+    http_timeout: float = 1.0,
+    timings: Timings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Poller]:
     """The poller for the sources of ``settings``, with a short HTTP timeout for failure tests."""
     db = Database(settings.database_url, null_pool=True)
-    async with create_client(timeout=http_timeout) as client:
+    async with create_client(timeout=http_timeout, transport=transport) as client:
         ingest = Ingest(
             db,
             MediaStore(settings.media_path),
@@ -401,6 +405,43 @@ async def test_an_image_that_keeps_failing_is_given_up(
     assert held == [1, 1, 0]
     assert (await state(settings)).cursor is not None
     assert len(await photos(settings)) == 1
+
+
+PUBLIC = "http://93.184.215.14"  # a public address: the private-address guard is on
+
+
+async def test_a_public_source_cannot_redirect_an_image_to_loopback(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The fake instance plays a public host through a MockTransport (a real
+    # server here is on loopback, where the guard is rightly off). Its second
+    # image redirects to 127.0.0.1, which the transport would serve as well:
+    # only the guard can keep it out.
+    instance = FakeMastodon(url=PUBLIC, media_base=PUBLIC)
+    post = instance.add(FakeStatus(101, "zoe", "Deux photos"), seeds=(1, 2))
+    inside = f"http://127.0.0.1:8080/media/{post.images[1]}"
+    app = httpx.ASGITransport(instance.app())
+    asked: list[str] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.path == f"/media/{post.images[1]}" and request.url.host != "127.0.0.1":
+            return httpx.Response(302, headers={"location": inside})
+        answer = await app.handle_async_request(request)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, content=await answer.aread()
+        )
+
+    settings = make_settings(database_url, tmp_path, [one_source(PUBLIC)])
+    async with direct_poller(settings, transport=httpx.MockTransport(handle)) as poller:
+        [result] = await poller.run_once()
+    assert result.ok
+    assert (result.stored, result.skipped, result.held) == (1, 1, 0)
+    assert any("refused a private address: 127.0.0.1" in p for p in result.problems)
+    assert f"{PUBLIC}/media/{post.images[0]}" in asked  # the public image was fetched
+    assert inside not in asked  # the loopback one was never asked for
+    assert [photo.alt for photo in await photos(settings)] == ["Photo 1 de zoe"]
+    assert not list((settings.data_path / "tmp").iterdir())
 
 
 # -- idempotence, duplicates --------------------------------------------------
