@@ -6,12 +6,14 @@ import asyncio
 import datetime as dt
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import decide, sign_in, upload
 from tests.moderation.factories import age, database
 from wall.config import Settings
 from wall.models import AuditEntry, Claim, Decision
+from wall.moderation.states import BULK_ACTIONS, MODERATOR_ACTIONS, TRANSITIONS, Action
 
 
 async def _count_decisions(settings: Settings, photo_id: str, action: str) -> int:
@@ -173,3 +175,73 @@ async def test_bulk_decisions_answer_per_photo(
         headers={"X-CSRF-Token": csrf},
     )
     assert pin.status_code == 422 and pin.json()["error"] == "invalid_bulk_action"
+
+
+# Every moderator action of the state table, from each status it leaves (and
+# pinned as pin/unpin need), plus the bulk entries and undo: how to get there.
+SETUP: dict[tuple[str, str], tuple[str, ...]] = {
+    (status, action): {
+        "pending": (),
+        "approved": ("approve", "pin") if action == "unpin" else ("approve",),
+        "rejected": ("reject",),
+        "removed": ("remove",),
+    }[status]
+    for (status, action) in ((s.value, a.value) for (s, a) in TRANSITIONS)
+    if Action(action) in MODERATOR_ACTIONS
+}
+CLAIMED_CASES = [
+    *(("decision", status, action) for (status, action) in SETUP),
+    *(("bulk", status, action) for (status, action) in SETUP if Action(action) in BULK_ACTIONS),
+    ("undo", "approved", "approve"),
+    ("undo", "rejected", "reject"),
+]
+
+
+@pytest.mark.parametrize(("via", "status", "action"), CLAIMED_CASES)
+async def test_every_action_on_a_photo_another_moderator_claimed_answers_409(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    settings: Settings,
+    via: str,
+    status: str,
+    action: str,
+) -> None:
+    alice, bob = clients
+    photo_id = (await upload(alice)).json()["id"]
+    csrf_a = await sign_in(alice, settings, email="alice@ecole.test", role="moderator")
+    csrf_b = await sign_in(bob, settings, email="bob@ecole.test", role="admin")
+    steps = (action,) if via == "undo" else SETUP[(status, action)]
+    for step in steps:
+        assert (await decide(bob, csrf_b, photo_id, step)).status_code == 200
+    claim = f"/api/moderation/photos/{photo_id}/claim"
+    assert (await alice.post(claim, headers={"X-CSRF-Token": csrf_a})).status_code == 200
+
+    async def act() -> tuple[int, str]:
+        if via == "decision":
+            answer = await decide(bob, csrf_b, photo_id, action)
+            return answer.status_code, answer.json().get("error", "")
+        if via == "undo":
+            answer = await bob.post("/api/moderation/undo", headers={"X-CSRF-Token": csrf_b})
+            return answer.status_code, answer.json().get("error", "")
+        answer = await bob.post(
+            "/api/moderation/photos/bulk",
+            json={"action": action, "ids": [photo_id]},
+            headers={"X-CSRF-Token": csrf_b},
+        )
+        [entry] = answer.json()["results"]
+        return entry.get("http_status", answer.status_code), entry.get("error", "")
+
+    async def decisions() -> int:
+        async with database(settings) as db, db.reading() as session:
+            n = await session.scalar(
+                select(func.count()).select_from(Decision).where(Decision.photo_id == photo_id)
+            )
+        return int(n or 0)
+
+    before = await decisions()
+    assert await act() == (409, "claimed_by_other")
+    assert await decisions() == before  # nothing applied
+    # Once Alice lets go, the same request goes through: the claim was the only obstacle.
+    release = "/api/moderation/claims/release"
+    assert (await alice.post(release, headers={"X-CSRF-Token": csrf_a})).status_code == 200
+    assert (await act())[0] == 200
+    assert await decisions() == before + 1

@@ -189,6 +189,7 @@ async def undo(session: AsyncSession, moderator: Moderator, *, client: str | Non
             code="undo_expired",
         )
     photo = await _lock(session, last.photo_id)
+    await claims.ensure_not_held_by_other(session, photo.id, moderator)
     latest = await last_decision(session, photo.id)
     if latest is None or latest[0].id != last.id or photo.status != last.to_status:
         raise Conflict(
