@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import decide, sign_in, upload
 from tests.live import LiveServer
 from tests.sse import sse
 from wall.config import Settings
+from wall.consent import consent_text
 from wall.db import Database
 from wall.media import MediaStore
 from wall.models import AuditEntry, Event, MediaFile, Photo, RemovalRequest
@@ -111,3 +115,28 @@ async def test_purge_command_waits_for_the_promised_date(
         assert await _count(db, Photo) == 0
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("day", "allowed"),
+    [(dt.date(2024, 3, 15), False), (dt.date(2024, 3, 16), True), (dt.date(2024, 3, 17), True)],
+)
+def test_purge_runs_from_the_day_the_notice_promises(
+    settings: Settings, day: dt.date, allowed: bool
+) -> None:
+    promised = dataclasses.replace(settings, keep_until=dt.date(2024, 3, 16))
+    [french] = [line for line in consent_text(promised, "fr").notice if "au plus tard" in line]
+    assert french.endswith("au plus tard le 16 mars 2024.")
+    [english] = [line for line in consent_text(promised, "en").notice if "at the latest" in line]
+    assert "by March 16, 2024 at the latest" in english
+    assert promised.purge_allowed_on(day) is allowed
+
+
+async def test_purge_command_runs_on_the_promised_day_without_force(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert (await upload(client)).status_code == 201
+    today = dt.datetime.now(settings.timezone).date()  # the command's own "today"
+    done = await asyncio.to_thread(_purge_cli, settings, keep_until=today.isoformat())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("purged 1 photos")

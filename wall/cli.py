@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         "purge", help="after the campaign: delete every photo, its files and removal requests"
     )
     purge.add_argument(
-        "--force", action="store_true", help="purge even before the configured keep-until date"
+        "--force",
+        action="store_true",
+        help="purge even before the date the upload notice promises (WALL_KEEP_UNTIL)",
     )
     return parser
 
@@ -203,10 +205,10 @@ async def _purge(settings: Settings) -> PurgeReport:
 
 def _purge_command(settings: Settings, force: bool) -> None:
     today = dt.datetime.now(settings.timezone).date()
-    if today <= settings.photos_kept_until and not force:
+    if not settings.purge_allowed_on(today) and not force:
         raise CommandError(
-            f"photos are kept until {settings.photos_kept_until.isoformat()} "
-            "(WALL_KEEP_UNTIL); use --force to purge now"
+            f"the upload notice promises deletion by {settings.photos_kept_until.isoformat()} "
+            "(WALL_KEEP_UNTIL): purge runs from that day on; use --force to purge now"
         )
     _migrate(settings)
     try:

@@ -622,8 +622,14 @@ class Settings:
 
     @property
     def photos_kept_until(self) -> dt.date:
-        """The last day photos are kept: configured, or a month after the event."""
+        """The date the upload notice promises photos are deleted by ("au plus tard
+        le …"): configured, or a month after the event."""
         return self.keep_until or self.event_date + dt.timedelta(days=KEEP_DAYS_AFTER_EVENT)
+
+    def purge_allowed_on(self, day: dt.date) -> bool:
+        """Whether ``wall purge`` runs without ``--force`` on ``day`` (in the campaign's
+        zone): on the promised date and after, so that the promise can be kept."""
+        return day >= self.photos_kept_until
 
     @property
     def campaign_start(self) -> dt.datetime:
