@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms, ImageDraw, ImageFilter
+from PIL import Image, ImageCms, ImageDraw, ImageFilter, PngImagePlugin
 
 RED = (220, 20, 20)
 BLUE = (20, 40, 200)
@@ -150,24 +150,56 @@ def swapped_rgb_profile() -> bytes:
     return header + table + body
 
 
-def jpeg_with_everything(image: Image.Image) -> bytes:
-    """A JPEG carrying GPS and camera EXIF, XMP, a comment and an ICC profile."""
+SECRET_COMMENT = b"Rue des Secrets, Quebec"
+SECRET_CAMERA = b"Camera secrete"
+# Latitude 46 deg as a TIFF rational (46/1), in both byte orders.
+GPS_LATITUDE_DEGREES = (struct.pack(">II", 46, 1), struct.pack("<II", 46, 1))
+
+
+def secret_exif() -> Image.Exif:
+    """Camera EXIF and a GPS IFD (Quebec City)."""
     exif = Image.Exif()
-    exif[0x010F] = "Camera secrete"  # Make
+    exif[0x010F] = SECRET_CAMERA.decode()  # Make
     exif[0x0131] = "Logiciel secret"  # Software
     gps = exif.get_ifd(0x8825)
     gps[1] = "N"
     gps[2] = (46.0, 48.0, 52.0)
     gps[3] = "W"
     gps[4] = (71.0, 12.0, 27.0)
+    return exif
+
+
+def jpeg_with_everything(image: Image.Image) -> bytes:
+    """A JPEG carrying GPS and camera EXIF, XMP, a comment and an ICC profile."""
     return encoded(
         image,
         "JPEG",
-        exif=exif,
+        exif=secret_exif(),
         xmp=XMP_PACKET,
-        comment=b"Rue des Secrets, Quebec",
+        comment=SECRET_COMMENT,
         icc_profile=srgb_profile(),
     )
+
+
+def png_with_everything(image: Image.Image) -> bytes:
+    """A PNG carrying GPS EXIF (eXIf), XMP (iTXt), a comment (tEXt) and an ICC profile."""
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", SECRET_COMMENT.decode())
+    text.add_itxt("XML:com.adobe.xmp", XMP_PACKET.decode())
+    return encoded(image, "PNG", exif=secret_exif(), pnginfo=text, icc_profile=srgb_profile())
+
+
+def webp_with_everything(image: Image.Image) -> bytes:
+    """A WebP carrying GPS EXIF, XMP and an ICC profile (WebP has no comment)."""
+    return encoded(image, "WEBP", exif=secret_exif(), xmp=XMP_PACKET, icc_profile=srgb_profile())
+
+
+def heic_with_everything(image: Image.Image) -> bytes:
+    """A HEIC carrying GPS EXIF and XMP (HEIF has no comment)."""
+    heif = pillow_heif.from_pillow(image)
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=90, exif=secret_exif().tobytes(), xmp=XMP_PACKET)
+    return buffer.getvalue()
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:

@@ -356,6 +356,15 @@ TRAVERSAL = "../../../../tmp/passwd-traversal.jpg"
 CONTROL = "photo\x01\x1b[2J\t\u202egpj.exe"
 ACCEPTED: dict[str, Callable[[], Case]] = {
     "jpeg with gps exif": lambda: Case(make.jpeg_with_everything(make.photo(900, 700))),
+    "png with gps exif": lambda: Case(
+        make.png_with_everything(make.photo(700, 500, seed=4)), filename="photo.png"
+    ),
+    "webp with gps exif": lambda: Case(
+        make.webp_with_everything(make.photo(700, 500, seed=5)), filename="photo.webp"
+    ),
+    "heic with gps exif": lambda: Case(
+        make.heic_with_everything(make.photo(640, 480, seed=6)), filename="photo.heic"
+    ),
     "gif/html polyglot": lambda: Case(
         make.encoded(make.photo(400, 300).convert("P"), "GIF", comment=HTML_PAYLOAD) + HTML_PAYLOAD
     ),
@@ -413,11 +422,16 @@ async def test_odd_but_valid_photos_are_accepted_and_served_clean(
                 b"http://ns.adobe.com/xap",
                 b"<script",
                 b"<html",
+                make.SECRET_COMMENT,
+                make.SECRET_CAMERA,
+                *make.GPS_LATITUDE_DEGREES,
             ):
                 assert marker not in data, (name, key, marker)
             with Image.open(io.BytesIO(data)) as picture:
                 assert picture.format in ("JPEG", "WEBP")
                 assert picture.mode == "RGB" and len(picture.getexif()) == 0
+                assert not picture.getexif().get_ifd(0x8825), (name, key)  # no GPS IFD
+                assert "xmp" not in picture.info and "exif" not in picture.info, (name, key)
                 assert "comment" not in picture.info and "icc_profile" not in picture.info
     for n in range(1, 9):
         upright = Image.open(io.BytesIO(served[f"exif orientation {n}"]["url"])).convert("RGB")
