@@ -29,12 +29,11 @@ Deletions cannot be checked: ``exists`` answers ``None``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, ClassVar
 
 import httpx
 
-from wall.hashtags import query_forms
+from wall.hashtags import find_tags, query_forms
 from wall.sources import cursors
 from wall.sources.base import (
     Page,
@@ -50,7 +49,6 @@ from wall.sources.http import parse_time, read_json, retry_after_header, send
 PAGE_SIZE = 50
 FIELDS = "id,caption,media_type,media_url,permalink,timestamp,children{media_type,media_url}"
 THROTTLING = frozenset({4, 17, 32, 613, *range(80001, 80010)})
-_HASHTAG = re.compile(r"#([\w\u00b7\u30fb\u200c\u0300-\u036f]+)")
 
 
 def _regain_delay(response: httpx.Response) -> float | None:
@@ -107,7 +105,7 @@ def media_to_post(media: dict[str, Any]) -> RemotePost:
         author=None,
         posted_at=parse_time(media["timestamp"]),
         caption=caption,
-        tags=tuple(_HASHTAG.findall(caption)),
+        tags=find_tags(caption),
         images=_images(media),
     )
 
