@@ -18,7 +18,8 @@ Limits that shape this adapter:
   ``cursors.Walk`` per spelling over timestamps, plus the hashtag id.
 - No author, avatar, alt text, size or sensitivity flag is available;
   ``media_url`` is a signed, expiring URL (download it at once). Video posts
-  come back with no images; tags are the ``#words`` of the plain caption.
+  come back with no images; an album gives its ``children`` images, or its
+  cover (``media_url``) when ``children`` is missing; tags are the ``#words`` of the plain caption.
 - Failures come as a JSON ``error`` object: codes 4, 17, 32, 613 and
   80001–80009 are throttling (retryable, with the delay of
   ``X-Business-Use-Case-Usage`` when given); 190 is a bad or expired token.
@@ -89,7 +90,12 @@ def _images(media: dict[str, Any]) -> tuple[RemoteImage, ...]:
         return (RemoteImage(url=media["media_url"]),)
     if kind == "CAROUSEL_ALBUM":
         children = (media.get("children") or {}).get("data") or ()
-        return tuple(image for child in children for image in _images(child))
+        if children:
+            return tuple(image for child in children for image in _images(child))
+        # Instagram leaves ``children`` out of some answers; the album's own
+        # ``media_url`` is then its cover image.
+        if isinstance(media.get("media_url"), str):
+            return (RemoteImage(url=media["media_url"]),)
     return ()  # VIDEO, or an image whose URL Instagram left out
 
 
