@@ -1,10 +1,12 @@
+import json
 import unicodedata
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
 from wall.config import Settings
-from wall.hashtags import CampaignTags, normalize, query_forms
+from wall.hashtags import CampaignTags, find_tags, normalize, query_forms
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,79 @@ def test_campaign_tags_from_several_settings_tags() -> None:
 def test_campaign_tags_refuse_empty_set() -> None:
     with pytest.raises(ValueError, match="at least one"):
         CampaignTags(["#", ""])
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hashtags"
+
+
+def _vectors(name: str) -> list[Any]:
+    return list(json.loads((FIXTURES / name).read_text(encoding="utf-8"))["vectors"])
+
+
+@pytest.mark.parametrize(("raw", "expected"), _vectors("mastodon_normalizer.json"))
+def test_mastodon_hashtag_normalizer_spec(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), _vectors("bluesky_tag_detection.json"))
+def test_bluesky_tag_detection_spec(text: str, expected: list[str]) -> None:
+    assert list(find_tags(text)) == expected
+
+
+# The campaign's own cases: every spelling a person or a network may produce of
+# the campaign tag, in a caption, normalizes to the campaign's one spelling.
+@pytest.mark.parametrize(
+    "caption",
+    [
+        pytest.param("Mon dessin #perséVERT2024", id="typed"),
+        pytest.param(unicodedata.normalize("NFD", "Mon dessin #perséVERT2024"), id="nfd"),
+        pytest.param("Mon dessin #ｐｅｒｓéＶＥＲＴ２０２４", id="fullwidth-letters"),
+        pytest.param("Mon dessin ＃perséVERT2024", id="fullwidth-hash"),
+        pytest.param("Mon dessin #perséVERT2024\u267b\ufe0f", id="variation-selector"),
+        pytest.param("#perséVERT2024\U0001f469\u200d\U0001f52c en classe", id="zwj-sequence"),
+        pytest.param("#perséVERT2024\U0001f44d\U0001f3fd bravo", id="skin-tone"),
+        pytest.param("#perséVERT2024\U0001f3f3\ufe0f\u200d\U0001f308", id="zwj-flag"),
+        pytest.param("Bravo! #perséVERT2024.", id="trailing-punctuation"),
+    ],
+)
+def test_campaign_spellings_in_a_caption_match(caption: str) -> None:
+    campaign = CampaignTags(["perséVERT2024"])
+    assert campaign.matches(find_tags(caption)), find_tags(caption)
+
+
+def test_bluesky_tag_with_emoji_after_it_matches() -> None:
+    # Bluesky's facet keeps the emoji and its variation selector in the tag.
+    assert normalize("perséVERT2024\u267b\ufe0f") == "persevert2024"
+    assert CampaignTags(["perséVERT2024"]).matches(["perséVERT2024♻️"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("perséVERT2024\ufe0f", "persevert2024"),  # a variation selector after a letter
+        ("\u0301persévert2024", "persevert2024"),  # a mark that belongs to no letter
+        ("persévert2024\U0001f44d\U0001f3fd\u0301", "persevert2024"),  # mark after an emoji
+        ("1\ufe0f\u20e3", "1"),  # keycap emoji: the digit only
+        ("a\u20dd", "a"),  # enclosing circle
+        (
+            "\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22\u0e48",
+            "\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22\u0e48",
+        ),
+    ],
+)
+def test_marks_kept_only_on_letters(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://example.org/#perséVERT2024",
+        "https://example.org/page#perseVERT2024",
+        "voir example.org/#persevert2024",
+        "mot#perséVERT2024",
+        "(#perséVERT2024)",
+    ],
+)
+def test_tag_inside_a_url_or_a_word_does_not_match(text: str) -> None:
+    assert not CampaignTags(["perséVERT2024"]).matches(find_tags(text))

@@ -19,6 +19,12 @@ from wall.sources.base import create_client
 from wall.sources.download import DownloadError, download
 
 IMAGE = jpeg(3)
+HITS: list[str] = []  # paths the fake served, to prove a refusal sent no request
+
+
+async def counted(request: Request) -> Response:
+    HITS.append(request.url.path)
+    return Response(IMAGE, media_type="image/jpeg")
 
 
 async def image(request: Request) -> Response:
@@ -42,6 +48,8 @@ def tiny_app() -> Starlette:
             Route("/endless", endless),
             Route("/empty", lambda r: Response(b"", media_type="image/jpeg")),
             Route("/gone", lambda r: Response(status_code=404)),
+            Route("/media/{name}", counted),
+            Route("/to-video", lambda r: RedirectResponse("/media/clip.mp4", 302)),
         ]
     )
 
@@ -166,3 +174,38 @@ async def test_a_redirect_to_a_private_address_is_refused_at_every_hop(
     assert not refused.value.retryable
     assert all(not url.startswith(target) for url in asked)  # never even asked
     assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "extension"),
+    [
+        ("/media/drawing.svg", "svg"),
+        ("/media/song.MP3", "mp3"),
+        ("/media/clip.mp4?sig=abc", "mp4"),
+        ("/to-video", "mp4"),  # checked at every hop
+    ],
+)
+async def test_non_image_extensions_are_refused_before_any_request(
+    server: LiveServer, tmp_path: Path, path: str, extension: str
+) -> None:
+    HITS.clear()
+    async with create_client() as client:
+        with pytest.raises(DownloadError) as refused:
+            await download(client, server.url + path, tmp_path, max_bytes=10**6, private_ok=True)
+    assert not refused.value.retryable
+    assert f"not an image (.{extension})" in str(refused.value)
+    assert HITS == []
+    assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []
+
+
+async def test_image_urls_with_or_without_an_extension_are_fetched(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    HITS.clear()
+    async with create_client() as client:
+        for path in ("/media/photo.jpg?x=1.mp4", "/media/bafkreiabc@jpeg", "/media/v2.0"):
+            fetched = await download(
+                client, server.url + path, tmp_path, max_bytes=10**6, private_ok=True
+            )
+            assert fetched.read_bytes() == IMAGE
+    assert HITS == ["/media/photo.jpg", "/media/bafkreiabc@jpeg", "/media/v2.0"]

@@ -203,3 +203,25 @@ async def test_exists_cannot_tell(recorder: Recorder, client: httpx.AsyncClient)
     recorder.requests.clear()
     assert await InstagramSource(CONFIG, client).exists(post) is None
     assert recorder.requests == []
+
+
+async def test_album_without_children_gives_its_cover(
+    recorder: Recorder, client: httpx.AsyncClient
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/v21.0/{ACCENTED_ID}/recent_media":
+            return ig("recent_media_albums.json")
+        return graph(request)
+
+    recorder.handler = handler
+    cover_only, no_url, with_children = (await InstagramSource(CONFIG, client).fetch(None)).posts
+
+    def names(images: tuple[RemoteImage, ...]) -> list[str]:
+        return [image.url.split("?")[0].rsplit("/", 1)[1] for image in images]
+
+    assert names(cover_only.images) == ["4410_n.jpg"]
+    assert no_url.images == ()
+    assert names(with_children.images) == ["4413_n.jpg"]  # children win over the cover
+    # A #fragment inside a URL is no tag; the one after a space is.
+    assert cover_only.tags == ("perséVERT2024",)
+    assert with_children.tags == ()

@@ -117,7 +117,8 @@ async def test_status_translation(recorder: Recorder, client: httpx.AsyncClient)
     # A boost is the boosted status: its uri, its author, its media.
     assert boosted.uri == "https://mastodon.quebec/users/marie/statuses/111982400000000001"
     assert boosted.author is not None and boosted.author.handle == "@marie@mastodon.quebec"
-    assert boosted.images[0].url.endswith("/original/parc.jpg")  # "unknown" → remote_url
+    # "unknown": media the instance could not read; never downloaded.
+    assert boosted.images == ()
 
 
 async def test_next_fetch_walks_forward_with_min_id_from_the_link_header(
@@ -287,3 +288,20 @@ async def test_exists_raises_on_throttling(recorder: Recorder, client: httpx.Asy
     recorder.handler = lambda request: httpx.Response(503)
     with pytest.raises(RetryableSourceError):
         await MastodonSource(CONFIG, client).exists(post)
+
+
+async def test_quote_post_caption_is_what_the_web_client_shows(
+    recorder: Recorder, client: httpx.AsyncClient
+) -> None:
+    recorder.handler = lambda request: page_response(request, "tag_page_quote.json")
+    (post,) = (await MastodonSource(CONFIG, client).fetch(None)).posts
+
+    assert post.caption == (
+        "Notre classe aussi ! 💚🌿\n"
+        "Les 4e années ont planté 12 arbres 👩🏽\u200d🌾\n\n"
+        "Photos : ecoledessaules.qc.ca/nouvelle… #perseVERT2024"
+    )
+    # The quoted post's media is not this post's.
+    assert [image.url for image in post.images] == [
+        "https://files.mastodon.social/media_attachments/files/113/942/900/998/877/665/original/3f2a.jpg"
+    ]

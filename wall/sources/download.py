@@ -61,10 +61,34 @@ async def allows_private(base_url: str) -> bool:
     return host is not None and await _host_is_private(host)
 
 
+# Extensions that name no image the media pipeline takes: refused before any
+# request, so a 25 MB video or a sound is never fetched only to be refused.
+# A deny list, not an allow list: CDN URLs often carry no extension at all
+# (Bluesky's ``…/bafkrei…@jpeg``, Flickr's sized URLs behind redirects).
+NOT_IMAGE_EXTENSIONS = frozenset(
+    {
+        *("svg", "svgz", "pdf", "zip", "txt", "html", "htm", "json"),
+        *("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "flac", "mid", "midi"),
+        *("mp4", "m4v", "mov", "webm", "ogv", "avi", "mkv", "3gp", "mpg", "mpeg", "wmv"),
+    }
+)
+
+
+def not_an_image(url: str) -> str | None:
+    """The extension of ``url``'s path when it names no image (``"svg"``), else ``None``."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    if "." not in name:
+        return None
+    extension = name.rsplit(".", 1)[1].lower()
+    return extension if extension in NOT_IMAGE_EXTENSIONS else None
+
+
 async def _check_url(url: str, *, private_ok: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DownloadError(f"not an http(s) URL: {url[:200]!r}", retryable=False)
+    if extension := not_an_image(url):
+        raise DownloadError(f"not an image (.{extension}): {url[:200]}", retryable=False)
     if not private_ok and await _host_is_private(parts.hostname):
         raise DownloadError(f"refused a private address: {parts.hostname}", retryable=False)
 

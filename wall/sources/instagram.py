@@ -18,7 +18,8 @@ Limits that shape this adapter:
   ``cursors.Walk`` per spelling over timestamps, plus the hashtag id.
 - No author, avatar, alt text, size or sensitivity flag is available;
   ``media_url`` is a signed, expiring URL (download it at once). Video posts
-  come back with no images; tags are the ``#words`` of the plain caption.
+  come back with no images; an album gives its ``children`` images, or its
+  cover (``media_url``) when ``children`` is missing; tags are the ``#words`` of the plain caption.
 - Failures come as a JSON ``error`` object: codes 4, 17, 32, 613 and
   80001–80009 are throttling (retryable, with the delay of
   ``X-Business-Use-Case-Usage`` when given); 190 is a bad or expired token.
@@ -29,12 +30,11 @@ Deletions cannot be checked: ``exists`` answers ``None``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, ClassVar
 
 import httpx
 
-from wall.hashtags import query_forms
+from wall.hashtags import find_tags, query_forms
 from wall.sources import cursors
 from wall.sources.base import (
     Page,
@@ -50,7 +50,6 @@ from wall.sources.http import parse_time, read_json, retry_after_header, send
 PAGE_SIZE = 50
 FIELDS = "id,caption,media_type,media_url,permalink,timestamp,children{media_type,media_url}"
 THROTTLING = frozenset({4, 17, 32, 613, *range(80001, 80010)})
-_HASHTAG = re.compile(r"#([\w\u00b7\u30fb\u200c\u0300-\u036f]+)")
 
 
 def _regain_delay(response: httpx.Response) -> float | None:
@@ -91,7 +90,12 @@ def _images(media: dict[str, Any]) -> tuple[RemoteImage, ...]:
         return (RemoteImage(url=media["media_url"]),)
     if kind == "CAROUSEL_ALBUM":
         children = (media.get("children") or {}).get("data") or ()
-        return tuple(image for child in children for image in _images(child))
+        if children:
+            return tuple(image for child in children for image in _images(child))
+        # Instagram leaves ``children`` out of some answers; the album's own
+        # ``media_url`` is then its cover image.
+        if isinstance(media.get("media_url"), str):
+            return (RemoteImage(url=media["media_url"]),)
     return ()  # VIDEO, or an image whose URL Instagram left out
 
 
@@ -107,7 +111,7 @@ def media_to_post(media: dict[str, Any]) -> RemotePost:
         author=None,
         posted_at=parse_time(media["timestamp"]),
         caption=caption,
-        tags=tuple(_HASHTAG.findall(caption)),
+        tags=find_tags(caption),
         images=_images(media),
     )
 

@@ -1,4 +1,15 @@
-"""Plain text from the small HTML subset networks send as captions."""
+"""Plain text from the small HTML subset networks send as captions.
+
+Mastodon's HTML carries parts its web client never shows, and the caption
+keeps to what a person sees there:
+
+- a ``quote-inline`` paragraph (``RE: <link>`` at the top of a quote post,
+  for clients that cannot show quotes) is dropped;
+- ``invisible`` spans (the ``https://`` and the tail of a long link) are
+  dropped, and an ``ellipsis`` span is followed by ``…``, as the client's
+  stylesheet does: ``https://example.org/a/very/long/path`` reads
+  ``example.org/a/very/lon…``.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +17,47 @@ import re
 from html.parser import HTMLParser
 
 _BLOCKS = frozenset({"p", "div", "blockquote", "li", "ul", "ol", "pre", "h1", "h2", "h3", "h4"})
-_HIDDEN = frozenset({"script", "style", "template"})
+_HIDDEN_TAGS = frozenset({"script", "style", "template"})
+_HIDDEN_CLASSES = frozenset({"invisible", "quote-inline"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
 
 
 class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden = 0
+        # Open elements, innermost last: (tag, hidden, ellipsis).
+        self.open: list[tuple[str, bool, bool]] = []
+        self.cut = False
         self.closing = False
 
+    @property
+    def hidden(self) -> bool:
+        return self.cut or any(hidden for _, hidden, _ in self.open)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in _BLOCKS:
+        classes = set(" ".join(value or "" for name, value in attrs if name == "class").split())
+        if tag == "br":
+            if not self.hidden:
+                self.parts.append("\n")
+        elif tag in _BLOCKS and not self.hidden:
             self.parts.append("\n\n")
+        if tag not in _VOID:
+            hidden = tag in _HIDDEN_TAGS or bool(classes & _HIDDEN_CLASSES)
+            self.open.append((tag, hidden, "ellipsis" in classes))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
+        if tag in _VOID or all(name != tag for name, _, _ in self.open):
+            return
+        while self.open:  # close what was left open inside, as browsers do
+            name, _, ellipsis = self.open.pop()
+            if ellipsis and not self.hidden:
+                self.parts.append("…")
+            if name == tag:
+                break
+        if tag in _BLOCKS and not self.hidden:
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
@@ -35,13 +65,17 @@ class _TextCollector(HTMLParser):
             # close() hands back an unfinished tag ("<p class=") as text, maybe in
             # pieces: drop everything from its "<" on.
             data, cut, _ = data.partition("<")
-            self.hidden += 1 if cut else 0
+            self.cut = self.cut or bool(cut)
+            if data and not self.hidden:
+                self.parts.append(data)
+            return
         if not self.hidden:
             self.parts.append(data)
 
 
 def html_to_text(html: str) -> str:
-    """Text of ``html``: tags dropped, entities decoded, ``<p>``/``<br>`` kept as line breaks."""
+    """Text of ``html`` as shown: tags and hidden parts dropped, entities decoded,
+    ``<p>``/``<br>`` kept as line breaks."""
     collector = _TextCollector()
     collector.feed(html)
     collector.closing = True

@@ -56,13 +56,11 @@ def _dimension(meta: Any, key: str) -> int | None:
 
 
 def _image(media: dict[str, Any]) -> RemoteImage | None:
-    kind = media.get("type")
-    if kind == "image":
-        url = media.get("url") or media.get("remote_url") or media.get("preview_url")
-    elif kind == "unknown":
-        url = media.get("remote_url")
-    else:
+    # Only declared images: "unknown" is what an instance says of remote media
+    # it could not fetch or read (an .svg, a sound), never worth a download.
+    if media.get("type") != "image":
         return None
+    url = media.get("url") or media.get("remote_url") or media.get("preview_url")
     if not isinstance(url, str) or not url:
         return None
     meta = media.get("meta")
