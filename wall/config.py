@@ -338,6 +338,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process looks for events written by other processes",
     ),
     Setting(
+        "WALL_RECHECK_SECONDS",
+        "recheck_seconds",
+        "600",
+        _positive_float,
+        "longest time between two checks that an approved social post still exists at its source",
+    ),
+    Setting(
         "WALL_SWEEP_AFTER_SECONDS",
         "sweep_after_seconds",
         "3600",
@@ -560,6 +567,7 @@ class Settings:
     regions: tuple[str, ...] = QUEBEC_REGIONS
     heartbeat_seconds: float = 15.0
     event_poll_seconds: float = 0.5
+    recheck_seconds: float = 600.0
     sweep_after_seconds: float = 3600.0
     answer_cache_seconds: float = 30.0
     uploads_open_at: dt.datetime | None = None

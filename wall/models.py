@@ -294,6 +294,7 @@ class RemotePhoto(Base):
     """
 
     __tablename__ = "remote_photos"
+    __table_args__ = (Index("ix_remote_photos_source_checked", "source_name", "checked_at"),)
 
     photo_id: Mapped[str] = mapped_column(
         ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
@@ -302,6 +303,7 @@ class RemotePhoto(Base):
     uri: Mapped[str] = mapped_column(Text)  # the post's global uri, the same on every instance
     remote_id: Mapped[str] = mapped_column(String(255))  # the id on the instance that answered
     image_index: Mapped[int] = mapped_column(Integer)
+    # The last time the source said the post still exists (deletions at the source).
     checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

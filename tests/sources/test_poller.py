@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from tests.clock import ManualClock
 from tests.factories import decide, sign_in
 from tests.fake_mastodon import FakeMastodon, FakeStatus, jpeg, wall_env, write_wall_toml
 from tests.live import running
@@ -67,6 +68,7 @@ async def direct_poller(
     http_timeout: float = 1.0,
     timings: Timings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> AsyncIterator[Poller]:
     """The poller for the sources of ``settings``, with a short HTTP timeout for failure tests."""
     db = Database(settings.database_url, null_pool=True)
@@ -86,6 +88,7 @@ async def direct_poller(
             ingest=ingest,
             timings=timings,
             rng=random.Random(7),
+            **({} if clock is None else {"clock": clock}),
         )
         try:
             yield poller
@@ -599,8 +602,9 @@ async def test_a_post_deleted_at_the_source_leaves_the_wall(
     gone = mastodon.add(FakeStatus(101, "zoe", "Bientôt supprimé"), seeds=(1, 2))
     mastodon.add(FakeStatus(102, "leo", "Reste"), seeds=(3,))
     settings = make_settings(database_url, tmp_path, [one_source(mastodon.url)])
-    timings = Timings(recheck_every=0)
-    async with direct_poller(settings, timings=timings) as poller:
+    # Every post is due at every round; the clock moves a minute, for the budget.
+    clock = ManualClock()
+    async with direct_poller(settings, timings=Timings(recheck_seconds=0), clock=clock) as poller:
         await poller.run_once()
         db = Database(settings.database_url, null_pool=True)
         try:
@@ -609,9 +613,11 @@ async def test_a_post_deleted_at_the_source_leaves_the_wall(
                     await service.decide(session, photo.id, Action.APPROVE)
         finally:
             await db.dispose()
+        clock.advance(60)
         [kept] = await poller.run_once()
-        assert kept.removed == 0
+        assert (kept.rechecked, kept.removed) == (2, 0)
         gone.deleted = True
+        clock.advance(60)
         [result] = await poller.run_once()
     assert result.ok and result.removed == 2
     statuses = {photo.caption.split()[0]: photo.status for photo in await photos(settings)}

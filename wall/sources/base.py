@@ -46,6 +46,9 @@ class SourceConfig:
     user_id: str | None = None  # Instagram professional account id
     # The campaign's start: a new source backfills from it, older posts are not collected.
     since: dt.datetime | None = None
+    # Requests per minute spent asking whether approved posts still exist
+    # (None: the network's default, ``wall.sources.deletions.recheck_rate``).
+    recheck_per_minute: float | None = None
 
     def __repr__(self) -> str:
         # Never print secrets in logs or tracebacks.

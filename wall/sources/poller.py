@@ -13,8 +13,10 @@ source:
    is read again next round (at most ``MAX_IMAGE_ATTEMPTS`` rounds);
 3. re-reads the head page now and then on networks whose late posts can land
    behind the cursor (Mastodon), keeping the stored cursor;
-4. now and then asks the network whether recently approved posts still exist,
-   and removes from the wall those deleted at the source (``deletions``);
+4. asks the network whether approved posts still exist, the most recently
+   approved first, each at least every ``WALL_RECHECK_SECONDS`` within the
+   source's request budget, and removes from the wall those deleted at the
+   source (``deletions``);
 5. records the outcome: success, or the error and a backoff (exponential with
    jitter, at least what the network asked for; long after a permanent error).
 """
@@ -25,7 +27,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
@@ -60,9 +62,7 @@ MAX_RETRY_AFTER = 24 * 3600.0
 @dataclass(frozen=True)
 class Timings:
     head_reread: float = 300.0  # seconds between head re-reads (Mastodon)
-    recheck_every: float = 900.0  # seconds between deletion re-checks of a source
-    recheck_window: float = 3 * 86400.0  # re-check photos approved this recently
-    recheck_batch: int = 20  # posts asked about per re-check
+    recheck_seconds: float = 600.0  # longest wait between two checks of an approved post
     max_backoff: float = 1800.0  # cap of the exponential backoff
     permanent_backoff: float = 3600.0  # wait after a permanent error
     lease: float = 300.0  # how long a round may hold a source
@@ -100,6 +100,7 @@ class RoundResult:
     stored: int = 0
     skipped: int = 0
     removed: int = 0
+    rechecked: int = 0
     held: int = 0
     error: str | None = None
     busy: bool = False  # another process holds the source
@@ -133,6 +134,7 @@ class Poller:
         ingest: Ingest,
         timings: Timings | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.configs = list(configs)
         self.db = db
@@ -140,6 +142,7 @@ class Poller:
         self.ingest = ingest
         self.timings = timings or Timings()
         self.rng = rng or random.Random()
+        self.clock = clock  # the re-checks' time (a test runs it fast)
         self.schedule = Schedule(db, process_owner(), self.timings.lease)
         self.sources: dict[str, Source] = {c.name: build_source(c, client) for c in configs}
         self._private_ok: dict[str, bool] = {}
@@ -239,9 +242,8 @@ class Poller:
             if head_due and not result.held:
                 await self._read_head(config, source, state, result)
                 changes["last_head_read_at"] = started
-            if self._recheck_due(config, state, started):
-                result.removed = await self._recheck(config, source)
-                changes["last_recheck_at"] = started
+            if config.name not in self._cannot_tell:
+                changes["last_recheck_at"] = await self._recheck(config, source, state, result)
         except (RetryableSourceError, PermanentSourceError) as exc:
             await self._failed(config, state, result, exc, changes)
             return result
@@ -359,23 +361,24 @@ class Poller:
             config.name, state.cursor, len(page.posts), report.stored, skipped
         )
 
-    def _recheck_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
-        if config.name in self._cannot_tell:
-            return False
-        last = state.last_recheck_at
-        return last is None or (now - last).total_seconds() >= self.timings.recheck_every
-
-    async def _recheck(self, config: SourceConfig, source: Source) -> int:
-        removed, can_tell = await deletions.recheck(
+    async def _recheck(
+        self, config: SourceConfig, source: Source, state: SourceState, result: RoundResult
+    ) -> dt.datetime:
+        """Spend this round's budget on due posts; returns the budget's new clock."""
+        now = self.clock()
+        budget = deletions.Budget.at(deletions.recheck_rate(config), state.last_recheck_at, now)
+        outcome = await deletions.recheck(
             self.db,
             source,
             config.name,
-            dt.timedelta(seconds=self.timings.recheck_window),
-            self.timings.recheck_batch,
+            now=now,
+            every=dt.timedelta(seconds=self.timings.recheck_seconds),
+            budget=budget.requests,
         )
-        if not can_tell:
+        if not outcome.can_tell:
             self._cannot_tell.add(config.name)
-        return removed
+        result.removed, result.rechecked = outcome.removed, outcome.asked
+        return budget.spent(outcome.asked, now, more_due=outcome.more_due)
 
 
 def configured_sources(settings: Settings) -> list[SourceConfig]:
@@ -406,6 +409,7 @@ def create_poller(
         tmp_dir=settings.data_path / "tmp",
         limiter=limiter,
     )
+    timings = timings or Timings(recheck_seconds=settings.recheck_seconds)
     poller = Poller(configs, db=db, client=client, ingest=ingest, timings=timings)
     poller.owns_client = True
     return poller

@@ -7,6 +7,7 @@ One ``[[sources]]`` table per source::
     type = "mastodon"             # a key of wall.sources.registry.ADAPTERS
     base_url = "https://mastodon.social"
     interval = 60                 # seconds between polls, at least 1
+    # recheck_per_minute = 45     requests per minute for deletion re-checks (default: per network)
     # hashtags = ["perséVERT2024"]   default: WALL_HASHTAGS
     # token, api_key, identifier, app_password, user_id: where the network needs them
 
@@ -35,7 +36,9 @@ from wall.sources.base import SourceConfig
 from wall.sources.registry import ADAPTERS
 
 CREDENTIALS = ("token", "api_key", "identifier", "app_password", "user_id")
-KEYS = frozenset({"name", "type", "base_url", "interval", "hashtags", *CREDENTIALS})
+KEYS = frozenset(
+    {"name", "type", "base_url", "interval", "hashtags", "recheck_per_minute", *CREDENTIALS}
+)
 DEFAULT_BASE_URLS = {
     "bluesky": "https://bsky.social",
     "flickr": "https://api.flickr.com",
@@ -123,6 +126,13 @@ def _source(
     interval = table.get("interval", DEFAULT_INTERVAL)
     if isinstance(interval, bool) or not isinstance(interval, int | float) or not interval >= 1:
         raise ConfigError(f"{where}: interval must be a number of seconds >= 1, got {interval!r}")
+    recheck = table.get("recheck_per_minute")
+    if recheck is not None and (
+        isinstance(recheck, bool) or not isinstance(recheck, int | float) or not recheck >= 0
+    ):
+        raise ConfigError(
+            f"{where}: recheck_per_minute must be a number of requests >= 0, got {recheck!r}"
+        )
     hashtags = table.get("hashtags", list(settings.hashtags))
     if (
         not isinstance(hashtags, list)
@@ -148,5 +158,6 @@ def _source(
         interval=float(interval),
         hashtags=tuple(hashtags),
         since=settings.campaign_start,
+        recheck_per_minute=None if recheck is None else float(recheck),
         **credentials,
     )

@@ -3,13 +3,16 @@
 Open streams, the newest event handed out, the hub's own reads of the event
 table (a reconnect storm must not make it grow with the screens), and
 whether the PostgreSQL ``LISTEN`` link is up (down means the other processes
-fall back to the short poll). With ``WALL_METRICS_TOKEN`` set, a scrape needs
+fall back to the short poll). Per configured source, the worst re-check age:
+the longest an approved post has gone without a check that it still exists
+at its source. With ``WALL_METRICS_TOKEN`` set, a scrape needs
 ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -17,6 +20,9 @@ from starlette.routing import Route
 
 from wall.errors import Unauthorized
 from wall.events import EventHub
+from wall.models import utcnow
+from wall.sources.base import SourceConfig
+from wall.sources.deletions import worst_ages
 
 
 class MetricsUnauthorized(Unauthorized):
@@ -25,8 +31,15 @@ class MetricsUnauthorized(Unauthorized):
     message_en = "A token is required for /metrics (Authorization: Bearer)."
 
 
-def render(hub: EventHub) -> str:
-    figures = [
+def label(value: str) -> str:
+    """A Prometheus label value, quoted and escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def render(hub: EventHub, recheck_ages: Mapping[str, float] | None = None) -> str:
+    """The figures; ``recheck_ages``: worst re-check age in seconds by source name."""
+    figures: list[tuple[str, str, str, object]] = [
         ("wall_event_streams", "gauge", "open event streams", hub.connections),
         ("wall_event_last_id", "gauge", "id of the newest event handed out", hub.last_id),
         (
@@ -51,6 +64,16 @@ def render(hub: EventHub) -> str:
     lines: list[str] = []
     for name, kind, help_text, value in figures:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+    if recheck_ages:
+        name = "wall_source_recheck_worst_age_seconds"
+        lines += [
+            f"# HELP {name} longest an approved post has gone unchecked at its source",
+            f"# TYPE {name} gauge",
+            *(
+                f"{name}{{source={label(source)}}} {age:.1f}"
+                for source, age in sorted(recheck_ages.items())
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -64,8 +87,11 @@ def _authorized(request: Request, token: str | None) -> bool:
 async def metrics(request: Request) -> Response:
     if not _authorized(request, request.state.settings.metrics_token):
         raise MetricsUnauthorized()
+    configs: list[SourceConfig] = request.state.sources
+    async with request.state.db.reading() as session:
+        ages = await worst_ages(session, [c.name for c in configs], utcnow())
     return PlainTextResponse(
-        render(request.state.hub),
+        render(request.state.hub, ages),
         media_type="text/plain; version=0.0.4",
         headers={"Cache-Control": "no-store"},
     )

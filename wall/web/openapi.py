@@ -154,6 +154,7 @@ SOURCE = obj(
         "stored_total": INTEGER,
         "skipped_total": INTEGER,
         "last_head_read_at": nullable(TIME),
+        "recheck_worst_age_seconds": nullable(NUMBER),
     }
 )
 AUDIT_ENTRY = obj(

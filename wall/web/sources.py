@@ -1,4 +1,10 @@
-"""``GET /api/moderation/sources``: the health of each configured source, for moderators."""
+"""``GET /api/moderation/sources``: the health of each configured source, for moderators.
+
+``recheck_worst_age_seconds`` is the longest an approved post of the source
+has gone without a check that it still exists at the source (from its
+approval when never checked); ``null`` while the source has no approved post.
+It should stay under ``WALL_RECHECK_SECONDS`` plus one poll interval.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wall.models import SourceState
+from wall.models import SourceState, utcnow
 from wall.photos import iso
 from wall.sources.base import SourceConfig
+from wall.sources.deletions import worst_ages
 from wall.web.session import require_moderator
 
 
@@ -26,7 +33,9 @@ def health(state: SourceState | None) -> str:
     return "ok"
 
 
-def source_json(config: SourceConfig, state: SourceState | None) -> dict[str, Any]:
+def source_json(
+    config: SourceConfig, state: SourceState | None, recheck_worst_age: float | None
+) -> dict[str, Any]:
     return {
         "name": config.name,
         "type": config.type,
@@ -42,6 +51,9 @@ def source_json(config: SourceConfig, state: SourceState | None) -> dict[str, An
         "stored_total": state.stored_total if state else 0,
         "skipped_total": state.skipped_total if state else 0,
         "last_head_read_at": iso(state.last_head_read_at) if state else None,
+        "recheck_worst_age_seconds": (
+            None if recheck_worst_age is None else round(recheck_worst_age, 1)
+        ),
     }
 
 
@@ -53,7 +65,8 @@ async def list_sources(request: Request) -> Response:
             select(SourceState).where(SourceState.name.in_([c.name for c in configs]))
         )
         states = {state.name: state for state in rows.all()}
-    return JSONResponse([source_json(c, states.get(c.name)) for c in configs])
+        ages = await worst_ages(session, [c.name for c in configs], utcnow())
+    return JSONResponse([source_json(c, states.get(c.name), ages.get(c.name)) for c in configs])
 
 
 routes = [Route("/api/moderation/sources", list_sources, name="moderation_sources")]
