@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import anyio
@@ -110,12 +109,14 @@ def test_truncated_png_is_refused(uploads: Path, store: MediaStore) -> None:
     refuse(make.write(uploads, "cut.png", data[: len(data) // 2]), store, "corrupt_image")
 
 
-def test_png_claiming_30000_by_30000_is_refused_fast(uploads: Path, store: MediaStore) -> None:
+def test_png_claiming_30000_by_30000_is_refused_before_decoding(
+    uploads: Path, store: MediaStore
+) -> None:
+    # The file is a header and nothing else: a decoder that read it would fail on
+    # the missing pixel data (415 corrupt_image). The 413 shows the refusal came
+    # from the header, before any of 900 megapixels (2.7 GB) could be decoded.
     path = make.write(uploads, "bomb.png", make.png_header_only(30000, 30000))
-    started = time.perf_counter()
     assert refuse(path, store, "too_many_pixels") == 413
-    # Decoding 900 megapixels would take many seconds and 2.7 GB.
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("size", [(10000, 10000), (8000, 7000)], ids=["pillow-warns", "ours"])
