@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wall import face_blurring
+
 # Two caches in a row (a proxy or CDN, then a browser) keep a removed photo 2x this.
 MAX_MEDIA_CACHE_SECONDS = 30
-BLUR_FACES_CHOICES = ("off", "guardian_consent", "all")
 KEEP_DAYS_AFTER_EVENT = 30
 
 QUEBEC_REGIONS: tuple[str, ...] = (
@@ -408,8 +409,9 @@ SETTINGS: tuple[Setting, ...] = (
         "WALL_BLUR_FACES",
         "blur_faces",
         "off",
-        _choice(*BLUR_FACES_CHOICES),
-        "blur detected faces in public images: off, guardian_consent (uploads of under-14s) or all",
+        _choice(*face_blurring.POLICIES),
+        "blur detected faces in public images: off, guardian_consent (uploads of under-14s), "
+        "uploads (every upload) or all (uploads and social photos)",
     ),
     Setting(
         "WALL_ORGANIZER",

@@ -60,6 +60,7 @@ def consent_text(settings: Settings, lang: str) -> ConsentText:
             removal += f", or by writing to {settings.contact_email}"
         blur = {
             "all": "Faces are blurred on the wall.",
+            "uploads": "Faces in your photo are blurred on the wall.",
             "guardian_consent": "For people under 14, faces are blurred on the wall.",
         }.get(settings.blur_faces)
         notice = (
@@ -90,6 +91,7 @@ def consent_text(settings: Settings, lang: str) -> ConsentText:
         removal += f", ou en écrivant à {settings.contact_email}"
     blur = {
         "all": "Les visages sont brouillés sur le mur.",
+        "uploads": "Les visages de ta photo sont brouillés sur le mur.",
         "guardian_consent": "Pour les moins de 14 ans, les visages sont brouillés sur le mur.",
     }.get(settings.blur_faces)
     notice = (

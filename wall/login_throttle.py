@@ -25,7 +25,9 @@ Three keys, after OWASP's authentication cheat sheet (docs/moderation.md):
   do not push the delay back, so the owner waits at most ``max_delay``.
 
 Unknown accounts get keys like known ones: the answers never tell which
-accounts exist. Keys are digests, so the table holds no email address.
+accounts exist. Keys are keyed hashes (``wall.pseudonyms``), so the table
+holds neither the typed email nor the address, and a guessed name cannot be
+checked against it without the secret key.
 Locks are always taken in the same order (``account`` < ``client`` <
 ``pair``), so two sign-ins never wait on each other in a cycle.
 """
@@ -33,7 +35,6 @@ Locks are always taken in the same order (``account`` < ``client`` <
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -44,12 +45,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall.config import Settings
 from wall.errors import TooManyRequests
 from wall.models import LoginAttempts, utcnow
+from wall.pseudonyms import pseudonym
 
 WINDOW = dt.timedelta(minutes=15)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 @dataclass(frozen=True)
@@ -59,12 +57,12 @@ class ThrottleKeys:
     pair: str
 
     @classmethod
-    def of(cls, email: str, client: str) -> ThrottleKeys:
+    def of(cls, email: str, client: str, secret_key: str) -> ThrottleKeys:
         address = email.strip().lower()
         return cls(
-            account=f"account:{_digest(address)}",
-            client=f"client:{_digest(client)}",
-            pair=f"pair:{_digest(client + chr(0) + address)}",
+            account=f"account:{pseudonym(secret_key, 'sign-in account', address)}",
+            client=f"client:{pseudonym(secret_key, 'sign-in client', client)}",
+            pair=f"pair:{pseudonym(secret_key, 'sign-in pair', client + chr(0) + address)}",
         )
 
     def in_lock_order(self) -> tuple[str, str, str]:

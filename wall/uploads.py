@@ -25,6 +25,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
+from wall import face_blurring
 from wall.config import Settings
 from wall.consent import CONSENT_VERSION
 from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge
@@ -101,11 +102,7 @@ async def find_upload(session: AsyncSession, source_id: str) -> Photo | None:
 
 
 def blur_faces_for(settings: Settings, fields: UploadFields) -> bool:
-    if settings.blur_faces == "all":
-        return True
-    return settings.blur_faces == "guardian_consent" and (
-        fields.age_confirmation == "guardian_consent"
-    )
+    return face_blurring.blurs_upload(settings.blur_faces, fields.age_confirmation)
 
 
 def client_hash(secret_key: str, client_ip: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, decide, sign_in, upload
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator, decide, sign_in, upload
 from wall.config import Settings
 from wall.moderation.audit import csv_safe
 
@@ -19,6 +19,7 @@ async def test_sign_ins_decisions_and_admin_changes_are_recorded(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     photo_id = (await upload(client)).json()["id"]
+    await add_moderator(settings)  # a failed attempt on a known account names it
     failed = await client.post(
         "/api/auth/login", json={"email": ADMIN_EMAIL, "password": "=cmd|' /C calc'!A0"}
     )
@@ -89,6 +90,7 @@ def test_csv_cells_cannot_run_as_formulas(value: str | None, cell: str) -> None:
 
 
 async def test_the_csv_defuses_formula_cells(client: httpx.AsyncClient, settings: Settings) -> None:
+    await add_moderator(settings, email="=1+1@x.test", role="moderator")
     await client.post("/api/auth/login", json={"email": "=1+1@x.test", "password": "devine"})
     await sign_in(client, settings)
     rows = list(csv.reader(io.StringIO((await client.get("/api/moderation/audit.csv")).text)))

@@ -22,7 +22,7 @@ from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator
 from tests.live import LiveServer
 from tests.moderation.factories import database
 from wall import auth, totp
-from wall.app import create_app
+from wall.app import create_app, load_secret_key
 from wall.config import Settings
 from wall.login_throttle import LoginThrottle, ThrottleKeys
 from wall.models import AuditEntry, LoginAttempts, Moderator, ModeratorSession
@@ -82,7 +82,7 @@ async def test_forty_parallel_guesses_get_the_budget_and_the_owner_still_signs_i
                     assert int(answer.headers["retry-after"]) > 0
             # The attacker's address stays shut out of this account, right password or not.
             assert (await _login(attacker, ADMIN_PASSWORD)).status_code == 429
-        pair = ThrottleKeys.of(ADMIN_EMAIL, ATTACKER).pair
+        pair = ThrottleKeys.of(ADMIN_EMAIL, ATTACKER, load_secret_key(settings)).pair
         assert await _attempts(settings, pair) == budget
         async with database(settings) as db, db.reading() as session:
             checked = await session.scalar(
@@ -178,7 +178,7 @@ async def test_the_server_answers_while_a_password_is_checked(settings: Settings
         process = Path("/proc/self/stat")
         async with client_from(server, ATTACKER) as first, client_from(server, OWNER) as second:
             login = asyncio.create_task(_login(first, "devine"))
-            pair = ThrottleKeys.of(ADMIN_EMAIL, ATTACKER).pair
+            pair = ThrottleKeys.of(ADMIN_EMAIL, ATTACKER, load_secret_key(settings)).pair
             deadline = time.monotonic() + 60
             while await _attempts(settings, pair) == 0:  # reserved: the check starts now
                 assert time.monotonic() < deadline and not login.done()

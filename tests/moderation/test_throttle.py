@@ -13,7 +13,7 @@ from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator
 from tests.live import running
 from tests.moderation.factories import database
 from wall import auth, totp
-from wall.app import create_app
+from wall.app import create_app, load_secret_key
 from wall.config import Settings
 from wall.login_throttle import WINDOW, ThrottleKeys
 from wall.models import LoginAttempts, utcnow
@@ -112,4 +112,6 @@ async def test_counters_quiet_for_a_window_are_swept(
     async with database(settings) as db, db.reading() as session:
         keys = set(await session.scalars(select(LoginAttempts.key)))
     assert "client:ancien" not in keys
-    assert ThrottleKeys.of("personne@ecole.test", "127.0.0.1").pair in keys
+    assert (
+        ThrottleKeys.of("personne@ecole.test", "127.0.0.1", load_secret_key(settings)).pair in keys
+    )

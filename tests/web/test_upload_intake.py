@@ -224,3 +224,9 @@ async def test_blur_faces_all_blurs_every_upload(settings: Settings) -> None:
     seen = await blurred_upload(settings.replace(blur_faces="all"), "14_or_older")
     assert seen.public_url != seen.moderator_url
     assert (seen.faces_public, seen.faces_moderator) == (0, 1)
+
+
+async def test_blur_faces_uploads_blurs_every_upload(settings: Settings) -> None:
+    seen = await blurred_upload(settings.replace(blur_faces="uploads"), "14_or_older")
+    assert seen.public_url != seen.moderator_url
+    assert (seen.faces_public, seen.faces_moderator) == (0, 1)

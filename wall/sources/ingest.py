@@ -7,7 +7,9 @@ before anything is downloaded, and the unique constraint settles a race
 between two pollers. A post must carry a campaign tag by our own
 ``CampaignTags`` and have at least one image. Every image goes through the
 media pipeline, like an upload; a near-duplicate of a photo already stored
-is flagged ``duplicate``, a sensitive post ``sensitive``. Nothing here
+is flagged ``duplicate``, a sensitive post ``sensitive``. With
+``blur_faces`` (``WALL_BLUR_FACES=all``) the public copies have faces
+blurred and the moderators get the unblurred private copies, as uploads do. Nothing here
 approves anything: new photos go through ``moderation.service.submit``.
 """
 
@@ -132,6 +134,7 @@ class Ingest:
         tmp_dir: Path,
         limiter: anyio.CapacityLimiter | None = None,
         download_deadline: float = 60.0,
+        blur_faces: bool = False,
     ) -> None:
         self.db = db
         self.store = store
@@ -140,6 +143,7 @@ class Ingest:
         self.tmp_dir = tmp_dir
         self.limiter = limiter
         self.download_deadline = download_deadline
+        self.blur_faces = blur_faces
         self._attempts: dict[str, int] = {}
         self._lock = asyncio.Lock()  # near-duplicate check and insert, one image at a time
 
@@ -217,7 +221,9 @@ class Ingest:
             self._failed(candidate.key, f"{where}: {exc}", report, retryable=exc.retryable)
             return
         try:
-            processed = await process_image(path, self.store, self.limits, limiter=self.limiter)
+            processed = await process_image(
+                path, self.store, self.limits, blur_faces=self.blur_faces, limiter=self.limiter
+            )
         except WallError as exc:
             self._failed(candidate.key, f"{where}: refused ({exc.code})", report, retryable=False)
             return

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import anyio
 import httpx
 
+from wall import face_blurring
 from wall.background import let_finish
 from wall.config import Settings
 from wall.db import Database
@@ -408,6 +409,7 @@ def create_poller(
         limits=MediaLimits(max_bytes=settings.max_upload_bytes),
         tmp_dir=settings.data_path / "tmp",
         limiter=limiter,
+        blur_faces=face_blurring.blurs_social(settings.blur_faces),
     )
     timings = timings or Timings(recheck_seconds=settings.recheck_seconds)
     poller = Poller(configs, db=db, client=client, ingest=ingest, timings=timings)

@@ -15,6 +15,7 @@ from wall.login_throttle import LoginThrottle, ThrottleKeys
 from wall.models import Moderator
 from wall.moderation import audit
 from wall.passwords import PasswordHashing, SignInBusy
+from wall.pseudonyms import pseudonym
 from wall.web.inputs import check_form, strip_refused
 from wall.web.responses import render
 from wall.web.session import client_ip, needs_totp_enrolment, read_json, require_moderator
@@ -65,15 +66,17 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 async def sign_in(request: Request, email: str, password: str, code: str | None) -> SignInResult:
     """Throttle, check the password (and the TOTP code when enrolled), open a session.
 
-    The attempt is reserved in the throttle before any hash runs; the hash
-    runs in the bounded pool, outside every transaction; a TOTP step is taken
-    by compare-and-set. Every attempt is audited, without the password.
+        The attempt is reserved in the throttle before any hash runs; the hash
+        runs in the bounded pool, outside every transaction; a TOTP step is taken
+        by compare-and-set. Every attempt is audited, without the password, and a
+    failed one without the typed email (see ``failed_actor``).
     """
     hashing: PasswordHashing = request.state.password_hashing
     throttle: LoginThrottle = request.state.login_throttle
     db = request.state.db
     client = client_ip(request)
-    keys = ThrottleKeys.of(email, client)
+    secret_key: str = request.state.secret_key
+    keys = ThrottleKeys.of(email, client, secret_key)
     async with hashing.admission():
         async with db.reading() as session:
             await throttle.refuse_early(session, keys)
@@ -100,7 +103,7 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
         await audit.record(
             session,
             "auth.login_failed",
-            actor_label=auth.normalize_email(email)[:254] or "?",
+            actor_label=failed_actor(secret_key, email, moderator),
             client=client,
             details={"reason": failure},
         )
@@ -109,6 +112,18 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
             "Entre le code de ton application de double authentification.", code="totp_required"
         )
     raise Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
+
+
+def failed_actor(secret_key: str, email: str, moderator: Moderator | None) -> str:
+    """Who a failed attempt names in the audit log: never the typed text.
+
+    People type names, even a child's, into the email field. A known account
+    is named by its own stored address; anything else only by a keyed hash,
+    which still shows repeated tries of one value.
+    """
+    if moderator is not None:
+        return moderator.email
+    return "unknown:" + pseudonym(secret_key, "sign-in email", auth.normalize_email(email))
 
 
 def _verdict(
