@@ -48,6 +48,7 @@ from bench.servers import (
     dsn,
     fresh_database,
     machine_load,
+    missing_migrations,
     postgres_unreachable,
 )
 from tests.processes import ROOT, WallProcess, wall_environment
@@ -194,15 +195,6 @@ async def decide(
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def missing_migrations(before_code: Path) -> list[str]:
-    """Head's migrations the baseline lacks: its ``wall serve`` cannot start on head's schema."""
-
-    def names(root: Path) -> set[str]:
-        return {path.name for path in (root / "alembic" / "versions").glob("0*.py")}
-
-    return sorted(names(ROOT) - names(before_code))
 
 
 def measure(

@@ -110,6 +110,15 @@ def checkout(commit: str, into: Path) -> Iterator[Path]:
     yield into
 
 
+def missing_migrations(before_code: Path) -> list[str]:
+    """Head's migrations an older tree lacks: its ``wall serve`` refuses head's schema."""
+
+    def names(root: Path) -> set[str]:
+        return {path.name for path in (root / "alembic" / "versions").glob("0*.py")}
+
+    return sorted(names(ROOT) - names(before_code))
+
+
 def launch(server: WallProcess, within: float = 60) -> float:
     """Start ``server`` and return the monotonic time its /healthz first answered 200.
 
