@@ -133,6 +133,9 @@ def _write_pending(session: Session) -> list[Event]:
     rows: list[Event] = session.info.pop(PENDING_KEY, [])
     if not rows:
         return rows
+    # The transaction's other writes first, outside the lock: a row lock waited
+    # for while holding it could deadlock with a writer waiting for it.
+    session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_LOCK_KEY})
