@@ -1,4 +1,5 @@
-"""Real ``wall serve`` processes for tests of the production shape."""
+"""Real ``wall`` processes for tests of the production shape: ``wall serve`` on a
+free port of 127.0.0.1 (restartable, killable), and one-shot ``wall`` commands."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+START_DEADLINE = 90.0
 
 
 def free_port() -> int:
@@ -30,30 +33,56 @@ def wall_environment(**settings: str) -> dict[str, str]:
     return env
 
 
-class WallProcess:
-    """``wall serve`` on a free port; its output goes to a file read after it ends."""
+def wall_command(*args: str, env: Mapping[str, str], stdin: str | None = None) -> str:
+    """Run ``python -m wall ARGS`` to the end; its standard output (fails on exit != 0)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wall", *args],
+        env=dict(env),
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"wall {' '.join(args)}: {result.stderr}"
+    return result.stdout
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+
+class WallProcess:
+    """``wall serve`` on one free port; its output is appended to ``log_path``.
+
+    ``start`` may be called again after ``stop`` or ``kill``: same port, same log.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        cwd: Path,
+        *,
+        workers: int = 1,
+        log_path: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
+        self.env = dict(env)
         self.cwd = cwd
-        self.log_path = cwd / f"wall-serve-{self.port}.log"
+        self.workers = workers
+        self.log_path = log_path or cwd / f"wall-serve-{self.port}.log"
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self, within: float = 30) -> WallProcess:
-        with self.log_path.open("w", encoding="utf-8") as log:
+    def start(self, within: float = START_DEADLINE) -> WallProcess:
+        """Start, and return once ``/healthz`` answers 200."""
+        command = [sys.executable, "-m", "wall", "serve", "--port", str(self.port)]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+        with self.log_path.open("a", encoding="utf-8") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "wall", "serve", "--port", str(self.port)],
-                env=self.env,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
+                command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, text=True
             )
         deadline = time.monotonic() + within
         while True:
-            assert self.process.poll() is None, f"wall serve exited:\n{self.output()}"
+            assert self.process.poll() is None, f"wall serve exited:\n{self.output()[-3000:]}"
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return self
@@ -70,10 +99,21 @@ class WallProcess:
         self.process.wait(timeout=30)
         return time.monotonic() - began
 
+    def kill(self) -> None:
+        """``kill -9``, and wait until the process is gone."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """SIGTERM (a clean shutdown); SIGKILL if it does not end."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from tests.factories import UPLOAD_FIELDS, jpeg_bytes
-from tests.served import ServeProcess
+from tests.processes import WallProcess, wall_environment
 from wall import uploads
 from wall.config import Settings
 from wall.db import Database
@@ -97,7 +97,7 @@ async def decider(
         acked.first.set()
 
 
-async def one_round(server: ServeProcess, rng: random.Random, acked: Acknowledged) -> None:
+async def one_round(server: WallProcess, rng: random.Random, acked: Acknowledged) -> None:
     await asyncio.to_thread(server.start)
     acked.first = asyncio.Event()
     limits = httpx.Limits(max_connections=UPLOADERS + DECIDERS + 2)
@@ -174,7 +174,7 @@ async def test_nothing_acknowledged_is_lost_across_kill_9_restarts(
         "WALL_MAX_PENDING_PER_CLIENT": "0",
         "WALL_SWEEP_AFTER_SECONDS": str(SWEEP_AFTER),
     }
-    server = ServeProcess(env, tmp_path / "serve.log")
+    server = WallProcess(wall_environment(**env), tmp_path, log_path=tmp_path / "serve.log")
     acked = Acknowledged()
     try:
         for round_number in range(ROUNDS):

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.served import ServeProcess, wall_command
+from tests.processes import WallProcess, wall_command, wall_environment
 
 EXAMPLES = os.environ.get("WALL_FUZZ_EXAMPLES", "8")
 SEED = os.environ.get("WALL_FUZZ_SEED", "20240215")
@@ -87,7 +87,7 @@ def test_the_api_holds_against_schemathesis(
         env=settings_env,
         stdin=PASSWORD + "\n",
     )
-    server = ServeProcess(settings_env, tmp_path / "serve.log")
+    server = WallProcess(settings_env, tmp_path, log_path=tmp_path / "serve.log")
     server.start()
     try:
         schemathesis(server.url, tmp_path, ENDLESS)
@@ -111,11 +111,11 @@ def test_the_api_holds_against_schemathesis(
 
 @pytest.fixture
 def settings_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "WALL_DATABASE_URL": database_url,
-        "WALL_DATA_DIR": str(tmp_path / "data"),
-        "WALL_SECRET_KEY": "fuzz-secret",
-        "WALL_ADMIN_EMAIL": "premier@ecole.test",
-        "WALL_ADMIN_PASSWORD": "mot-de-passe-premier",
-        "WALL_UPLOAD_LIMIT_PER_HOUR": "0",
-    }
+    return wall_environment(
+        WALL_DATABASE_URL=database_url,
+        WALL_DATA_DIR=str(tmp_path / "data"),
+        WALL_SECRET_KEY="fuzz-secret",
+        WALL_ADMIN_EMAIL="premier@ecole.test",
+        WALL_ADMIN_PASSWORD="mot-de-passe-premier",
+        WALL_UPLOAD_LIMIT_PER_HOUR="0",
+    )

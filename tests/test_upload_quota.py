@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.factories import UPLOAD_FIELDS, decide, jpeg_bytes, sign_in, upload
 from tests.live import running
-from tests.serve import wall_env, wall_serve
+from tests.processes import WallProcess, wall_environment
 from tests.web.conftest import stored
 from wall.app import create_app
 from wall.config import Settings
@@ -53,6 +53,16 @@ async def _slots_left(database_url: str) -> int:
         await db.dispose()
 
 
+def _env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    return wall_environment(
+        WALL_DATABASE_URL=database_url,
+        WALL_DATA_DIR=str(data_dir),
+        WALL_SECRET_KEY="serve-test-secret",
+        WALL_ADMIN_PASSWORD="un-mot-de-passe-long",
+        **extra,
+    )
+
+
 def _outcomes(answers: list[httpx.Response]) -> Counter[tuple[int, str]]:
     return Counter((a.status_code, a.json().get("error", "")) for a in answers)
 
@@ -61,15 +71,15 @@ def _outcomes(answers: list[httpx.Response]) -> Counter[tuple[int, str]]:
 async def test_parallel_uploads_stop_exactly_at_the_pending_cap(
     database_url: str, tmp_path: Path, count: int, workers: int
 ) -> None:
-    env = wall_env(
+    env = _env(
         database_url,
         tmp_path / "data",
         WALL_MAX_PENDING_PER_CLIENT="5",
         WALL_UPLOAD_LIMIT_PER_HOUR="0",
         WALL_MAX_CONCURRENT_UPLOADS="0",  # the database rule alone is under test
     )
-    with wall_serve(env, workers=workers, cwd=tmp_path) as url:
-        answers = await _parallel_uploads(url, count)
+    with WallProcess(env, tmp_path, workers=workers) as server:
+        answers = await _parallel_uploads(server.url, count)
     assert _outcomes(answers) == {(201, ""): 5, (429, "too_many_pending"): count - 5}
     assert all(int(a.headers["retry-after"]) > 0 for a in answers if a.status_code == 429)
     settings = Settings(database_url=database_url, data_dir=str(tmp_path / "data"))
@@ -80,15 +90,15 @@ async def test_parallel_uploads_stop_exactly_at_the_pending_cap(
 async def test_parallel_uploads_stop_exactly_at_the_hourly_limit(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = wall_env(
+    env = _env(
         database_url,
         tmp_path / "data",
         WALL_MAX_PENDING_PER_CLIENT="0",
         WALL_UPLOAD_LIMIT_PER_HOUR="7",
         WALL_MAX_CONCURRENT_UPLOADS="0",
     )
-    with wall_serve(env, workers=2, cwd=tmp_path) as url:
-        answers = await _parallel_uploads(url, 40)
+    with WallProcess(env, tmp_path, workers=2) as server:
+        answers = await _parallel_uploads(server.url, 40)
     assert _outcomes(answers) == {(201, ""): 7, (429, "upload_rate_limited"): 33}
     refused = [int(a.headers["retry-after"]) for a in answers if a.status_code == 429]
     assert all(3000 < wait <= 3601 for wait in refused)
