@@ -52,6 +52,7 @@ class Acknowledged:
     decisions: dict[str, str] = field(default_factory=dict)  # photo id -> status answered
     undecided: list[str] = field(default_factory=list)
     first: asyncio.Event = field(default_factory=asyncio.Event)
+    killed: bool = False  # this round's server is gone: idle deciders stop
 
 
 async def sign_in(http: httpx.AsyncClient) -> str:
@@ -83,6 +84,8 @@ async def decider(
 ) -> None:
     while True:
         if not acked.undecided:
+            if acked.killed:
+                return  # nothing left to decide and nobody left to upload it
             await asyncio.sleep(0.02)
             continue
         photo_id = acked.undecided.pop(rng.randrange(len(acked.undecided)))
@@ -100,6 +103,7 @@ async def decider(
 async def one_round(server: WallProcess, rng: random.Random, acked: Acknowledged) -> None:
     await asyncio.to_thread(server.start)
     acked.first = asyncio.Event()
+    acked.killed = False
     limits = httpx.Limits(max_connections=UPLOADERS + DECIDERS + 2)
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
         csrf = await sign_in(http)
@@ -116,10 +120,13 @@ async def one_round(server: WallProcess, rng: random.Random, acked: Acknowledged
             if task.done():
                 task.result()  # a refusal before the kill is a failure of its own
         await asyncio.to_thread(server.kill)
-        results = await asyncio.gather(*workers, return_exceptions=True)
+        acked.killed = True
+        async with asyncio.timeout(120):  # a worker that never notices the kill is a bug
+            results = await asyncio.gather(*workers, return_exceptions=True)
     for result in results:
-        # Cut off mid-request by the kill: nothing else is expected.
-        assert isinstance(result, httpx.TransportError), repr(result)
+        # Cut off mid-request by the kill, or a decider that found nothing left to
+        # decide once the server was gone: nothing else is expected.
+        assert result is None or isinstance(result, httpx.TransportError), repr(result)
 
 
 async def check_nothing_acknowledged_was_lost(settings: Settings, acked: Acknowledged) -> None:
