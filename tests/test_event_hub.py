@@ -28,6 +28,17 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         await database.dispose()
 
 
+@pytest.fixture
+async def hub(db: Database) -> AsyncIterator[events.EventHub]:
+    """A started hub that finds other processes' rows only when told (a 60 s poll)."""
+    started = events.EventHub(db, poll_seconds=60)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
 async def _write(db: Database, count: int, type_: str = "photo.approved") -> list[int]:
     async with db.writing() as session:
         for index in range(count):
@@ -84,18 +95,13 @@ async def test_new_events_slide_the_window(db: Database) -> None:
         await hub.stop()
 
 
-async def test_a_writer_never_needs_to_call_the_hub(db: Database) -> None:
-    hub = events.EventHub(db, poll_seconds=60)
-    await hub.start()
-    try:
-        subscription = hub.subscribe()
-        (written,) = await _write(db, 1, "photo.removed")
-        # Handed out when the transaction committed, before the writer went on.
-        assert hub.last_id == written
-        event = subscription.queue.get_nowait()
-        assert event is not None and (event.id, event.type) == (written, "photo.removed")
-    finally:
-        await hub.stop()
+async def test_a_writer_never_needs_to_call_the_hub(db: Database, hub: events.EventHub) -> None:
+    subscription = hub.subscribe()
+    (written,) = await _write(db, 1, "photo.removed")
+    # Handed out when the transaction committed, before the writer went on.
+    assert hub.last_id == written
+    event = subscription.queue.get_nowait()
+    assert event is not None and (event.id, event.type) == (written, "photo.removed")
 
 
 async def test_a_reader_too_slow_for_its_queue_is_ended_then_replays_the_removal(
@@ -123,35 +129,29 @@ async def test_a_reader_too_slow_for_its_queue_is_ended_then_replays_the_removal
         await hub.stop()
 
 
-async def test_each_event_is_encoded_once_for_every_connection(db: Database) -> None:
-    hub = events.EventHub(db, poll_seconds=60)
-    await hub.start()
-    try:
-        subscriptions = [hub.subscribe() for _ in range(3)]
-        await _write(db, 1)
-        frames = [s.queue.get_nowait() for s in subscriptions]
-        assert frames[0] is not None
-        assert all(f is not None and f.frame is frames[0].frame for f in frames)
-        assert frames[0].frame == b'id: %d\nevent: photo.approved\ndata: {"id":"p0"}\n\n' % (
-            frames[0].id
-        )
-    finally:
-        await hub.stop()
+async def test_each_event_is_encoded_once_for_every_connection(
+    db: Database, hub: events.EventHub
+) -> None:
+    subscriptions = [hub.subscribe() for _ in range(3)]
+    await _write(db, 1)
+    frames = [s.queue.get_nowait() for s in subscriptions]
+    assert frames[0] is not None
+    assert all(f is not None and f.frame is frames[0].frame for f in frames)
+    assert frames[0].frame == b'id: %d\nevent: photo.approved\ndata: {"id":"p0"}\n\n' % (
+        frames[0].id
+    )
 
 
-async def test_after_shutdown_begins_new_streams_end_at_once(db: Database) -> None:
-    hub = events.EventHub(db, poll_seconds=60)
-    await hub.start()
-    try:
-        open_stream = events.stream(hub, None, heartbeat_seconds=60)
-        assert await anext(open_stream) == b"retry: 3000\n\n"
-        hub.end_streams()
-        assert [frame async for frame in open_stream] == []
-        late = events.stream(hub, None, heartbeat_seconds=60)
-        assert [frame async for frame in late] == [b"retry: 3000\n\n"]
-        assert hub.connections == 0
-    finally:
-        await hub.stop()
+async def test_after_shutdown_begins_new_streams_end_at_once(
+    db: Database, hub: events.EventHub
+) -> None:
+    open_stream = events.stream(hub, None, heartbeat_seconds=60)
+    assert await anext(open_stream) == b"retry: 3000\n\n"
+    hub.end_streams()
+    assert [frame async for frame in open_stream] == []
+    late = events.stream(hub, None, heartbeat_seconds=60)
+    assert [frame async for frame in late] == [b"retry: 3000\n\n"]
+    assert hub.connections == 0
 
 
 ALL_TYPES = frozenset({*events.PUBLIC_EVENT_TYPES, "queue.decided", "queue.submitted"})
@@ -222,19 +222,16 @@ async def test_a_purge_leaves_the_window_equal_to_the_table(
         await hub.stop()
 
 
-async def test_a_rolled_back_transaction_writes_no_event(db: Database) -> None:
-    hub = events.EventHub(db, poll_seconds=60)
-    await hub.start()
-    try:
-        before = hub.last_id
-        with pytest.raises(RuntimeError):
-            async with db.writing() as session:
-                events.append(session, "photo.removed", {"id": "p0"}, "p0")
-                raise RuntimeError("the decision failed")
-        (written,) = await _write(db, 1, "photo.approved")
-        assert await _table(db, before) == [(written, "photo.approved", "p0")]
-    finally:
-        await hub.stop()
+async def test_a_rolled_back_transaction_writes_no_event(
+    db: Database, hub: events.EventHub
+) -> None:
+    before = hub.last_id
+    with pytest.raises(RuntimeError):
+        async with db.writing() as session:
+            events.append(session, "photo.removed", {"id": "p0"}, "p0")
+            raise RuntimeError("the decision failed")
+    (written,) = await _write(db, 1, "photo.approved")
+    assert await _table(db, before) == [(written, "photo.approved", "p0")]
 
 
 @pytest.fixture
