@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from wall import auth
+from wall import auth, school_invites
 from wall.config import Settings
 from wall.db import Database
 
@@ -93,3 +93,52 @@ async def decide(
         json=body,
         headers={"X-CSRF-Token": csrf},
     )
+
+
+async def school_invite(
+    settings: Settings,
+    school: str = "École primaire des Bois",
+    region: str | None = "Gaspésie–Îles-de-la-Madeleine",
+    *,
+    days: int = 7,
+    upload_limit: int = 150,
+) -> tuple[int, str]:
+    """A school invite made as the CLI makes it; returns its id and its link's token."""
+    assert settings.secret_key, "the app and the invite must share the secret key"
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            created = await school_invites.create(
+                session,
+                settings.secret_key,
+                school=school,
+                region=region,
+                days=days,
+                upload_limit=upload_limit,
+            )
+    finally:
+        await db.dispose()
+    return created.invite.id, created.token
+
+
+def class_files(count: int, *, size: tuple[int, int] = (320, 240)) -> list[tuple[str, Any]]:
+    """``count`` different real JPEGs as the ``photos`` parts of a class upload."""
+    return [
+        ("photos", (f"eleve-{n:02d}.jpg", jpeg_bytes(size, (30 + n * 7, 150, 60), gps=True)))
+        for n in range(count)
+    ]
+
+
+async def class_upload(
+    client: httpx.AsyncClient,
+    token: str,
+    files: list[tuple[str, Any]],
+    *,
+    lang: str = "",
+    json: bool = True,
+    **fields: str,
+) -> httpx.Response:
+    data = {"school_consent": "yes", **fields}
+    url = f"/classe/{token}" + (f"?lang={lang}" if lang else "")
+    headers = {"Accept": "application/json"} if json else {}
+    return await client.post(url, data=data, files=files, headers=headers)

@@ -1,4 +1,4 @@
-"""The ``wall`` command: serve, migrate, moderator, poll. Exit 0 ok, 1 failure, 2 usage."""
+"""The ``wall`` command: serve, migrate, moderator, school, poll. Exit 0 ok, 1 failure, 2 usage."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from wall import auth, migrations
+from wall import auth, migrations, school_invites
 from wall.config import ConfigError, Settings
 from wall.db import Database
+from wall.errors import WallError
 from wall.media import MediaStore
-from wall.models import Moderator
+from wall.models import Moderator, utcnow
 from wall.moderation import audit
 from wall.passwords import hash_password
 from wall.purge import CompactionError, PurgeReport, purge
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         "disable", help="disable a moderator and end their sessions"
     )
     disable.add_argument("email")
+    _school_parser(commands)
     poll = commands.add_parser("poll", help="run the source pollers in the foreground")
     poll.add_argument(
         "--once",
@@ -72,6 +74,95 @@ def _parser() -> argparse.ArgumentParser:
         help="purge even before the date the upload notice promises (WALL_KEEP_UNTIL)",
     )
     return parser
+
+
+def _school_parser(commands: Any) -> None:
+    school = commands.add_parser("school", help="school invite links for class uploads")
+    school_commands = school.add_subparsers(dest="school_command", required=True)
+    add = school_commands.add_parser("add", help="create an invite and print its link (once)")
+    add.add_argument("--school", required=True, help="the school's name, given to its photos")
+    add.add_argument("--region", help="one of WALL_REGIONS, given to its photos")
+    add.add_argument(
+        "--days", type=int, default=school_invites.DEFAULT_DAYS, help="days until it expires"
+    )
+    add.add_argument(
+        "--limit",
+        type=int,
+        default=school_invites.DEFAULT_UPLOAD_LIMIT,
+        help="most photos sent through it",
+    )
+    school_commands.add_parser("list", help="list invites, their state and use")
+    revoke = school_commands.add_parser("revoke", help="revoke an invite at once")
+    revoke.add_argument("id", type=int, help="the invite's number (wall school list)")
+
+
+async def _add_school(settings: Settings, args: argparse.Namespace) -> tuple[int, str]:
+    try:
+        school = school_invites.clean_school(args.school)
+        region = school_invites.clean_region(args.region, settings.regions)
+        days = school_invites.clean_whole(args.days, 1, school_invites.MAX_DAYS, "days", "--days")
+        limit = school_invites.clean_whole(
+            args.limit, 1, school_invites.MAX_UPLOAD_LIMIT, "limit", "--limit"
+        )
+    except WallError as exc:
+        raise UsageError(f"{exc.code}: {exc.message}") from None
+    from wall.app import load_secret_key  # the server's key: its hash must match
+
+    secret_key = load_secret_key(settings)
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            created = await school_invites.create(
+                session, secret_key, school=school, region=region, days=days, upload_limit=limit
+            )
+    finally:
+        await db.dispose()
+    return created.invite.id, created.token
+
+
+async def _list_schools(settings: Settings) -> list[str]:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            listed = await school_invites.list_all(session)
+    finally:
+        await db.dispose()
+    now = utcnow()
+    return [
+        f"{i.invite.id}\t{i.invite.school}\t{i.invite.region or '-'}"
+        f"\t{school_invites.state(i.invite, now)}\t{i.used}/{i.invite.upload_limit}"
+        f"\texpires {i.invite.expires_at.isoformat(timespec='minutes')}"
+        for i in listed
+    ]
+
+
+async def _revoke_school(settings: Settings, invite_id: int) -> str:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            invite = await school_invites.revoke(session, invite_id)
+            return invite.school
+    except WallError as exc:
+        raise CommandError(f"invite {invite_id}: {exc.code}") from None
+    finally:
+        await db.dispose()
+
+
+def _school_command(settings: Settings, args: argparse.Namespace) -> None:
+    _migrate(settings)
+    if args.school_command == "add":
+        invite_id, token = asyncio.run(_add_school(settings, args))
+        base = settings.public_url or "http://127.0.0.1:8000"
+        print(f"invite {invite_id} for {args.school.strip()}; the link is shown only now:")
+        print(school_invites.link(base, token))
+        if not settings.public_url:
+            print("wall: set WALL_PUBLIC_URL for the address schools reach", file=sys.stderr)
+    elif args.school_command == "list":
+        for line in asyncio.run(_list_schools(settings)):
+            print(line)
+    elif args.school_command == "revoke":
+        school = asyncio.run(_revoke_school(settings, args.id))
+        print(f"invite {args.id} ({school}) revoked")
 
 
 def _migrate(settings: Settings) -> None:
@@ -346,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             asyncio.run(_disable_moderator(settings, args.email))
             print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
+        elif args.command == "school":
+            _school_command(settings, args)
         elif args.command == "purge":
             _purge_command(settings, args.force)
         elif args.command == "poll":

@@ -304,6 +304,14 @@ SETTINGS: tuple[Setting, ...] = (
         "largest accepted upload body, in megabytes",
     ),
     Setting(
+        "WALL_MAX_CLASS_UPLOAD_MB",
+        "max_class_upload_mb",
+        "300",
+        _int_at_least(1),
+        "largest accepted class upload body (up to 30 photos through a school invite), "
+        "in megabytes; each photo is still held to WALL_MAX_UPLOAD_MB",
+    ),
+    Setting(
         "WALL_ADMIN_EMAIL",
         "admin_email",
         "admin@localhost",
@@ -564,6 +572,7 @@ class Settings:
     public_url: str | None = None
     upload_limit_per_hour: int = 10
     max_upload_mb: int = 25
+    max_class_upload_mb: int = 300
     admin_email: str = "admin@localhost"
     admin_password: str | None = None
     regions: tuple[str, ...] = QUEBEC_REGIONS
@@ -629,6 +638,10 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_class_upload_bytes(self) -> int:
+        return self.max_class_upload_mb * 1024 * 1024
 
     @property
     def photos_kept_until(self) -> dt.date:

@@ -331,3 +331,22 @@ class SourceState(Base):
     # (``wall serve --workers N``, ``wall poll``) never poll one source twice.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SchoolInvite(Base):
+    """A link an admin gives a school for class uploads (``wall.school_invites``).
+
+    Only a keyed hash of the link's secret is kept: the link is shown once.
+    """
+
+    __tablename__ = "school_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    upload_limit: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(254))  # an admin's email, or "cli"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,11 @@ IMMEDIATE``, one writer at a time. A process killed mid-upload leaves its
 slot behind; slots older than ``SLOT_TTL`` no longer count and are deleted
 by the next reservation of the same client.
 
+Class uploads through a school invite replace both rules with the invite's
+own cap on the photos sent through it (a school is one address): a batch
+reserves all its slots at once under the invite's row lock
+(``reserve_for_invite``), and the slots are keyed ``invite-<id>``.
+
 The third rule, concurrent uploads per client, is kept in process memory:
 it guards this process's connections and spool space against one client
 opening many slow uploads, costs no database write before the body is read,
@@ -33,10 +38,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wall import school_invites
 from wall.config import Settings
 from wall.db import Database
 from wall.errors import TooManyRequests
-from wall.models import Photo, UploadClient, UploadSlot, utcnow
+from wall.models import Photo, SchoolInvite, UploadClient, UploadSlot, utcnow
 from wall.moderation.states import Status
 
 # Longer than any upload takes between its reservation and its commit, even
@@ -172,3 +178,66 @@ class ConcurrentUploads:
                 self._open[client] = left
             else:
                 del self._open[client]
+
+
+async def reserve_for_invite(db: Database, invite_id: int, client: str, count: int) -> list[int]:
+    """Reserve ``count`` slots against a school invite's cap, all or none.
+
+    Under the invite's row lock it checks again that the invite is usable
+    (revoked a moment ago: ``403``), then counts the photos already stored
+    through it plus the slots in flight. Past the cap: ``429
+    invite_limit_reached``, saying how many photos are left."""
+    now = utcnow()
+    async with db.writing() as session:
+        invite = await _lock_invite(session, invite_id)
+        school_invites.check_usable(invite, now)
+        await session.execute(
+            delete(UploadSlot).where(
+                UploadSlot.client_hash == client, UploadSlot.reserved_at < now - SLOT_TTL
+            )
+        )
+        in_flight = await session.scalar(
+            select(func.count()).select_from(UploadSlot).where(UploadSlot.client_hash == client)
+        )
+        stored = await session.scalar(
+            select(func.count()).select_from(Photo).where(Photo.client_hash == client)
+        )
+        left = invite.upload_limit - int(stored or 0) - int(in_flight or 0)
+        if count > left:
+            raise TooManyRequests(
+                f"Ce lien accepte encore {max(left, 0)} photo(s) sur {invite.upload_limit}. "
+                "Envoyez-en moins, ou demandez un nouveau lien à l'équipe de la campagne.",
+                code="invite_limit_reached",
+                retry_after=PENDING_RETRY_AFTER,
+            )
+        slots = [UploadSlot(client_hash=client, reserved_at=now) for _ in range(count)]
+        session.add_all(slots)
+        await session.flush()
+        return [slot.id for slot in slots]
+
+
+async def consume_for_invite(session: AsyncSession, invite_id: int, slot_ids: list[int]) -> None:
+    """In the transaction that stores the batch: its photos now count instead of its slots."""
+    await _lock_invite(session, invite_id)
+    await session.execute(delete(UploadSlot).where(UploadSlot.id.in_(slot_ids)))
+
+
+async def release_many(db: Database, slot_ids: list[int]) -> None:
+    """Give a batch's slots back after it failed, even while the request is being cancelled."""
+    if not slot_ids:
+        return
+    with anyio.CancelScope(shield=True):
+        async with db.writing() as session:
+            await session.execute(delete(UploadSlot).where(UploadSlot.id.in_(slot_ids)))
+
+
+async def _lock_invite(session: AsyncSession, invite_id: int) -> SchoolInvite:
+    invite = await session.scalar(
+        select(SchoolInvite)
+        .where(SchoolInvite.id == invite_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if invite is None:  # invites are revoked, never deleted; a purge may have run
+        raise school_invites.unknown_invite()
+    return invite

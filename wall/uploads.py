@@ -34,6 +34,9 @@ from wall.models import MediaFile, Photo, utcnow
 from wall.photos import image_columns, media_rows, new_photo_id
 
 AGE_CHOICES = ("14_or_older", "guardian_consent")
+# A class photo's consent: the school holds the parents' image release.
+SCHOOL_CONSENT = "school_consent"
+MAX_CLASS_PHOTOS = 30
 MAX_NAME = 60
 MAX_CAPTION = 280
 MAX_SCHOOL = 120
@@ -55,6 +58,9 @@ class UploadFields:
     school: str | None
     age_confirmation: str
     upload_key: str | None = None
+    # Sent through a school invite (``wall.school_invites``): consent rules that
+    # accept some uploads only from a school (``WALL_UNDER_14=school``) read this.
+    via_invite: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,8 +180,8 @@ def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:
     return text
 
 
-def validate_fields(form: FormData, settings: Settings) -> UploadFields:
-    """The form's fields, checked; raises ``InvalidField`` with a French message."""
+def _upload_key(form: FormData) -> str | None:
+    """The form's retry key, once the honeypot is found empty."""
     if form.get(HONEYPOT_FIELD):
         raise InvalidField(
             "Laisse vide le dernier champ : c'est un piège pour les robots.",
@@ -187,6 +193,12 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
             "Le formulaire n'est plus à jour. Recharge la page et réessaie.",
             code="invalid_upload_key",
         )
+    return key
+
+
+def validate_fields(form: FormData, settings: Settings) -> UploadFields:
+    """The form's fields, checked; raises ``InvalidField`` with a French message."""
+    key = _upload_key(form)
     if form.get("consent") != "yes":
         raise InvalidField(
             "Coche la case pour accepter que ta photo soit affichée sur le mur.",
@@ -213,6 +225,60 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
         age_confirmation=str(age),
         upload_key=key,
     )
+
+
+def validate_class_fields(form: FormData, school: str, region: str | None) -> UploadFields:
+    """A class upload's fields: the school's consent once for every photo, a shared caption.
+
+    School and region come from the invite, never from the form."""
+    key = _upload_key(form)
+    if form.get("school_consent") != "yes":
+        raise InvalidField(
+            "Confirmez que l'école détient l'autorisation des parents pour chaque enfant "
+            "qu'on voit sur ces photos.",
+            code="school_consent_required",
+        )
+    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
+    return UploadFields(
+        display_name=None,
+        show_name=False,
+        caption=caption,
+        region=region,
+        school=school,
+        age_confirmation=SCHOOL_CONSENT,
+        upload_key=key,
+        via_invite=True,
+    )
+
+
+def class_photos(form: FormData) -> list[UploadFile]:
+    """The files of a class upload: one to ``MAX_CLASS_PHOTOS`` under ``photos``."""
+    chosen = [
+        value
+        for value in form.getlist("photos")
+        # A form sent with no file chosen carries one empty, unnamed part.
+        if isinstance(value, UploadFile) and (value.filename or value.size)
+    ]
+    files = [value for value in form.values() if isinstance(value, UploadFile)]
+    if any(f.filename or f.size for f in files if all(f is not c for c in chosen)):
+        raise InvalidField("Joignez les photos au champ « photos ».", code="photos_required")
+    if not chosen:
+        raise InvalidField("Choisissez au moins une photo.", code="photos_required")
+    if len(chosen) > MAX_CLASS_PHOTOS:
+        raise InvalidField(
+            f"Au plus {MAX_CLASS_PHOTOS} photos par envoi : envoyez les autres ensuite.",
+            code="too_many_photos",
+        )
+    return chosen
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a spooled file: a class photo's identity within one form."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def the_photo(form: FormData) -> UploadFile:

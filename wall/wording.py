@@ -83,6 +83,61 @@ PAGE: dict[str, dict[str, str]] = {
     },
 }
 
+# The class upload page (school invites): for teachers, so « vous ».
+CLASS_PAGE: dict[str, dict[str, str]] = {
+    "fr": {
+        "html_lang": "fr-CA",
+        "title": "Envoyer les photos d'une classe",
+        "lead": "Envoyez en une fois jusqu'à {max} photos de votre classe pour le mur "
+        "de la vague verte. Une personne de notre équipe vérifie chaque photo avant "
+        "de l'afficher.",
+        "switch": "English",
+        "school": "École\u00a0:",
+        "region": "Région\u00a0:",
+        "photos": "Photos (jusqu'à {max})",
+        "caption": "Légende commune (facultatif)",
+        "consent_title": "Autorisation des parents",
+        "school_consent": "Je confirme que l'école détient l'autorisation de diffusion "
+        "d'image signée par un parent de chaque enfant qu'on voit sur ces photos, "
+        "pour un affichage sur le mur public de la campagne.",
+        "notice": "Les photos sont affichées sans nom. L'école n'est vue que par l'équipe "
+        "de modération. Les données cachées des photos (comme la position GPS) sont "
+        "retirées. Les photos sont effacées au plus tard le {until}.",
+        "honeypot": "Ne remplissez pas ce champ",
+        "submit": "Envoyer les photos",
+        "done_title": "Photos reçues",
+        "stored": "{n} photo(s) reçue(s), en attente de validation.",
+        "refused_title": "Photos refusées (rien n'en a été gardé)\u00a0:",
+        "again": "Envoyer d'autres photos",
+        "manage": "gérer",
+    },
+    "en": {
+        "html_lang": "en-CA",
+        "title": "Send a class's photos",
+        "lead": "Send up to {max} photos of your class at once for the green wave wall. "
+        "A person on our team checks every photo before it is shown.",
+        "switch": "Français",
+        "school": "School:",
+        "region": "Region:",
+        "photos": "Photos (up to {max})",
+        "caption": "Shared caption (optional)",
+        "consent_title": "Parents' permission",
+        "school_consent": "I confirm that the school holds an image release signed by a "
+        "parent of every child seen in these photos, for display on the campaign's "
+        "public wall.",
+        "notice": "Photos are shown without names. The school is seen only by the "
+        "moderators. The photos' hidden data (such as GPS location) is removed. Photos "
+        "are deleted by {until} at the latest.",
+        "honeypot": "Leave this field empty",
+        "submit": "Send the photos",
+        "done_title": "Photos received",
+        "stored": "{n} photo(s) received, waiting for approval.",
+        "refused_title": "Photos refused (nothing of them was kept):",
+        "again": "Send more photos",
+        "manage": "manage",
+    },
+}
+
 FIELD_NAMES_EN = {
     "display_name": "First name or nickname",
     "caption": "Caption",
@@ -114,6 +169,13 @@ ENGLISH_ERRORS = {
     "too_many_pixels": "The image is too big: at most {max_mp} megapixels.",
     "image_too_small": "The image is too small: at least {min_side} pixels on each side.",
     "bad_aspect_ratio": "The image is too narrow or too long for the wall.",
+    "school_consent_required": "Confirm that the school holds the parents' permission for "
+    "every child seen in these photos.",
+    "photos_required": "Choose at least one photo.",
+    "too_many_photos": "At most 30 photos per sending: send the others afterwards.",
+    "photos_refused": "No photo was accepted: see the reason for each file.",
+    "batch_in_progress": "These photos are already being sent. Reload the page in a moment "
+    "to see whether they arrived.",
     "disk_full": "The server has no room left to store photos. Please try again a little later.",
 }
 for _field, _label in FIELD_NAMES_EN.items():

@@ -15,6 +15,7 @@ from wall.errors import Conflict, InvalidField, NotFound
 from wall.models import Moderator, ModeratorSession
 from wall.moderation import audit, rules
 from wall.passwords import PasswordHashing
+from wall.web import school_admin
 from wall.web.inputs import parse_id, parse_int
 from wall.web.responses import render
 from wall.web.session import client_ip, read_json, require_moderator, signed_in
@@ -255,4 +256,5 @@ routes = [
     Route("/api/moderation/rules", put_rules, methods=["PUT"], name="moderation_rules_put"),
     Route("/api/moderation/audit", audit_log, name="moderation_audit"),
     Route("/api/moderation/audit.csv", audit_csv, name="moderation_audit_csv"),
+    *school_admin.routes,
 ]
