@@ -1,4 +1,4 @@
-// The admin page: moderators and roles, automatic rules, TOTP enrolment, the audit log.
+// The admin page: moderators and roles, school invite links, automatic rules, TOTP enrolment, the audit log.
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -40,6 +40,26 @@
     }));
   }
 
+  const INVITE_STATES = { active: "actif", expired: "expiré", revoked: "révoqué" };
+  async function loadInvites() {
+    const { data } = await api("GET", "/api/moderation/schools");
+    document.getElementById("school-invites").replaceChildren(...data.invites.map((i) => {
+      const tr = document.createElement("tr");
+      tr.dataset.inviteId = String(i.id);
+      tr.append(cell(String(i.id)), cell(i.school), cell(i.region || ""), cell(INVITE_STATES[i.state] || i.state),
+        cell(`${i.uploads} / ${i.upload_limit}`), cell(new Date(i.expires_at).toLocaleString("fr-CA")));
+      const actions = document.createElement("td");
+      if (i.state === "active") {
+        actions.append(button("Révoquer", async () => {
+          const a = await api("POST", `/api/moderation/schools/${i.id}/revoke`);
+          say(a.ok ? "Lien révoqué." : a.data.message, !a.ok); loadInvites(); loadAudit();
+        }));
+      }
+      tr.appendChild(actions);
+      return tr;
+    }));
+  }
+
   async function loadRules() {
     const { data } = await api("GET", "/api/moderation/rules");
     const form = document.getElementById("rules");
@@ -66,6 +86,22 @@
     if (a.ok) form.reset();
     loadModerators(); loadAudit();
   });
+  document.getElementById("add-school-invite").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const a = await api("POST", "/api/moderation/schools", {
+      school: form.school.value, region: form.region.value || null,
+      days: Number(form.days.value), upload_limit: Number(form.upload_limit.value),
+    });
+    say(a.ok ? "Lien créé." : a.data.message, !a.ok);
+    if (a.ok) {
+      const link = document.getElementById("school-invite-url");
+      link.href = a.data.link; link.textContent = a.data.link;
+      document.getElementById("school-invite-link").hidden = false;
+      form.reset();
+    }
+    loadInvites(); loadAudit();
+  });
   document.getElementById("rules").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
@@ -91,6 +127,7 @@
   });
 
   loadModerators();
+  loadInvites();
   loadRules();
   loadAudit();
 })();

@@ -14,6 +14,7 @@ PAGES = {
     ("GET", "/metrics"),
     ("GET", "/"),
     ("GET", "/upload"),
+    ("GET", "/classe/{token}"),
     ("GET", "/manage/{token}"),
     ("POST", "/manage/{token}"),
     ("GET", "/media/{name}"),

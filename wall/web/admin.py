@@ -44,7 +44,12 @@ async def admin_page(request: Request) -> Response:
     return render(
         request,
         "moderation_admin.html",
-        {"csrf_token": who.session.csrf_token, "email": who.moderator.email, "role": "admin"},
+        {
+            "csrf_token": who.session.csrf_token,
+            "email": who.moderator.email,
+            "role": "admin",
+            "regions": request.state.settings.regions,
+        },
     )
 
 

@@ -19,7 +19,8 @@ from wall.auth import COOKIE_NAME, CSRF_HEADER, ROLES
 from wall.moderation.queue import MAX_QUERY
 from wall.moderation.states import Action, Status
 from wall.photos import MAX_PAGE
-from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_NAME, MAX_SCHOOL
+from wall import school_invites
+from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_CLASS_PHOTOS, MAX_NAME, MAX_SCHOOL
 from wall.web.moderation import MAX_BULK
 
 Schema = dict[str, Any]
@@ -283,9 +284,64 @@ UPLOADED = obj({"id": STRING, "status": STATUS, "manage_url": STRING})
 HTML = {"text/html": {"schema": STRING}}
 
 
-def _upload_replies() -> dict[str, Any]:
+CLASS_FORM = {
+    "type": "object",
+    "required": ["photos", "school_consent"],
+    "properties": {
+        "photos": {
+            "type": "array",
+            "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+            "minItems": 1,
+            "maxItems": MAX_CLASS_PHOTOS,
+        },
+        "school_consent": {"type": "string", "enum": ["yes"]},
+        "caption": {"type": "string", "maxLength": MAX_CAPTION},
+        "upload_key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+        "website": {"type": "string", "description": "honeypot: leave empty"},
+    },
+}
+REFUSED_FILE = obj(
+    {"file": STRING, "error": STRING, "message": STRING}, {"message_en": STRING, "shown": STRING}
+)
+CLASS_BATCH = obj(
+    {
+        "school": STRING,
+        "region": nullable(STRING),
+        "photos": array(
+            obj(
+                {
+                    "file": STRING,
+                    "id": STRING,
+                    "status": STATUS,
+                    "replayed": BOOLEAN,
+                    "manage_url": STRING,
+                }
+            )
+        ),
+        "refused": array(REFUSED_FILE),
+    }
+)
+SCHOOL_INVITE = obj(
+    {
+        "id": INTEGER,
+        "school": STRING,
+        "region": nullable(STRING),
+        "upload_limit": INTEGER,
+        "uploads": INTEGER,
+        "created_by": STRING,
+        "created_at": TIME,
+        "expires_at": TIME,
+        "revoked_at": nullable(TIME),
+        "state": {"type": "string", "enum": ["active", "expired", "revoked"]},
+    },
+    {"link": STRING},
+)
+
+
+def _upload_replies(ok: dict[int, dict[str, Any]] | None = None, *errors: int) -> dict[str, Any]:
     result = replies(
-        {
+        ok
+        or {
             201: json_body(UPLOADED, "Stored, pending moderation"),
             200: json_body(UPLOADED, "A retry with the same upload_key: the photo already stored"),
         },
@@ -295,6 +351,7 @@ def _upload_replies() -> dict[str, Any]:
         422,
         429,
         507,
+        *errors,
     )
     # Without Accept: application/json the same statuses carry the French page.
     for status, answer in list(result.items()):
@@ -363,6 +420,23 @@ PATHS: dict[str, dict[str, Any]] = {
                 "required": True,
                 "content": {"multipart/form-data": {"schema": UPLOAD_FORM}},
             },
+        )
+    },
+    "/classe/{token}": {
+        "post": operation(
+            "Send a class's photos through a school invite (multipart form); JSON answers "
+            "with Accept: application/json. 403 for a revoked or expired invite, 404 for an "
+            "unknown one; 422 photos_refused (with `refused`) when no file was accepted",
+            _upload_replies(
+                {
+                    201: json_body(CLASS_BATCH, "Stored, pending moderation; refused files listed"),
+                    200: json_body(CLASS_BATCH, "A resent form: every photo already stored"),
+                },
+                404,
+                409,
+            ),
+            parameters=[path_param("token")],
+            body={"required": True, "content": {"multipart/form-data": {"schema": CLASS_FORM}}},
         )
     },
     "/api/wall/photos": {
@@ -640,6 +714,44 @@ PATHS: dict[str, dict[str, Any]] = {
             security=WRITE_AS_MODERATOR,
         )
     },
+    "/api/moderation/schools": {
+        "get": operation(
+            "School invites, newest first, with the photos sent through each (admins)",
+            replies({200: json_body(obj({"invites": array(ref("SchoolInvite"))}))}, *SIGNED),
+            security=MODERATOR_ONLY,
+        ),
+        "post": operation(
+            "Create a school invite; its `link` is in this answer only (admins)",
+            replies({201: json_body(ref("SchoolInvite"), "Created")}, *SIGNED, 422),
+            body=request_json(
+                obj(
+                    {"school": {"type": "string", "minLength": 1, "maxLength": MAX_SCHOOL}},
+                    {
+                        "region": nullable(STRING),
+                        "days": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": school_invites.MAX_DAYS,
+                        },
+                        "upload_limit": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": school_invites.MAX_UPLOAD_LIMIT,
+                        },
+                    },
+                )
+            ),
+            security=WRITE_AS_MODERATOR,
+        ),
+    },
+    "/api/moderation/schools/{invite_id}/revoke": {
+        "post": operation(
+            "Revoke a school invite at once (admins); its photos stay in moderation",
+            replies({200: json_body(ref("SchoolInvite"))}, *SIGNED, 404, 409),
+            parameters=[path_param("invite_id", INTEGER)],
+            security=WRITE_AS_MODERATOR,
+        )
+    },
     "/api/moderation/rules": {
         "get": operation(
             "The automatic rules (admins)",
@@ -742,6 +854,7 @@ SPEC: dict[str, Any] = {
             "RemovalRequest": REMOVAL_REQUEST,
             "Source": SOURCE,
             "AuditEntry": AUDIT_ENTRY,
+            "SchoolInvite": SCHOOL_INVITE,
         },
         "responses": {
             f"E{status}": json_body(ref("Error"), description)
