@@ -96,16 +96,31 @@ def _school_parser(commands: Any) -> None:
     revoke.add_argument("id", type=int, help="the invite's number (wall school list)")
 
 
-async def _add_school(settings: Settings, args: argparse.Namespace) -> tuple[int, str]:
+def _school_values(
+    settings: Settings, args: argparse.Namespace
+) -> tuple[str, str | None, int, int]:
+    """The admin page's checks (``school_invites.clean_*``), with English words."""
     try:
         school = school_invites.clean_school(args.school)
+    except WallError:
+        raise UsageError("--school: give the school's name, at most 120 characters") from None
+    try:
         region = school_invites.clean_region(args.region, settings.regions)
-        days = school_invites.clean_whole(args.days, 1, school_invites.MAX_DAYS, "days", "--days")
-        limit = school_invites.clean_whole(
-            args.limit, 1, school_invites.MAX_UPLOAD_LIMIT, "limit", "--limit"
-        )
-    except WallError as exc:
-        raise UsageError(f"{exc.code}: {exc.message}") from None
+    except WallError:
+        raise UsageError(f"--region: one of WALL_REGIONS ({', '.join(settings.regions)})") from None
+    try:
+        days = school_invites.clean_whole(args.days, 1, school_invites.MAX_DAYS, "", "")
+        limit = school_invites.clean_whole(args.limit, 1, school_invites.MAX_UPLOAD_LIMIT, "", "")
+    except WallError:
+        raise UsageError(
+            f"--days is 1 to {school_invites.MAX_DAYS}, "
+            f"--limit 1 to {school_invites.MAX_UPLOAD_LIMIT}"
+        ) from None
+    return school, region, days, limit
+
+
+async def _add_school(settings: Settings, args: argparse.Namespace) -> tuple[int, str]:
+    school, region, days, limit = _school_values(settings, args)
     from wall.app import load_secret_key  # the server's key: its hash must match
 
     secret_key = load_secret_key(settings)

@@ -134,13 +134,15 @@ def clean_region(raw: object, regions: tuple[str, ...]) -> str | None:
 
 def clean_whole(raw: object, minimum: int, maximum: int, code: str, what: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | str):
-        raise InvalidField(f"{what} : un nombre de {minimum} à {maximum}.", code=code)
+        raise InvalidField(f"{what}\u00a0: un nombre de {minimum} à {maximum}.", code=code)
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidField(f"{what} : un nombre de {minimum} à {maximum}.", code=code) from None
+        raise InvalidField(
+            f"{what}\u00a0: un nombre de {minimum} à {maximum}.", code=code
+        ) from None
     if not minimum <= value <= maximum:
-        raise InvalidField(f"{what} : un nombre de {minimum} à {maximum}.", code=code)
+        raise InvalidField(f"{what}\u00a0: un nombre de {minimum} à {maximum}.", code=code)
     return value
 
 

@@ -261,12 +261,14 @@ def class_photos(form: FormData) -> list[UploadFile]:
     ]
     files = [value for value in form.values() if isinstance(value, UploadFile)]
     if any(f.filename or f.size for f in files if all(f is not c for c in chosen)):
-        raise InvalidField("Joignez les photos au champ « photos ».", code="photos_required")
+        raise InvalidField(
+            "Joignez les photos au champ «\u00a0photos\u00a0».", code="photos_required"
+        )
     if not chosen:
         raise InvalidField("Choisissez au moins une photo.", code="photos_required")
     if len(chosen) > MAX_CLASS_PHOTOS:
         raise InvalidField(
-            f"Au plus {MAX_CLASS_PHOTOS} photos par envoi : envoyez les autres ensuite.",
+            f"Au plus {MAX_CLASS_PHOTOS} photos par envoi\u00a0: envoyez les autres ensuite.",
             code="too_many_photos",
         )
     return chosen

@@ -279,3 +279,18 @@ async def test_class_photos_do_not_count_against_the_school_address(settings: Se
         assert (await upload(http, jpeg_bytes((240, 240)))).status_code == 201
         assert (await upload(http, jpeg_bytes((240, 240)))).status_code == 429
     assert (await stored(settings)).photos == 7
+
+
+async def test_outside_the_upload_window_the_page_says_so_and_nothing_is_stored(
+    settings: Settings,
+) -> None:
+    closed = settings.replace(uploads_close_at=utcnow() - dt.timedelta(minutes=1))
+    _, token = await school_invite(settings)
+    async with serving(closed) as http:
+        page = await http.get(f"/classe/{token}")
+        assert page.status_code == 200
+        assert "Le dépôt de photos est fermé." in _text(page)
+        assert 'name="photos"' not in page.text
+        answer = await class_upload(http, token, class_files(2))
+        assert (answer.status_code, answer.json()["error"]) == (403, "uploads_closed")
+    assert (await stored(settings)).photos == 0

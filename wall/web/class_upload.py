@@ -21,7 +21,7 @@ from wall import school_invites, storage, uploads, wording
 from wall.config import Settings
 from wall.consent import long_date
 from wall.errors import BadRequest, InvalidField, WallError
-from wall.models import SchoolInvite
+from wall.models import SchoolInvite, utcnow
 from wall.upload_service import ClassBatch, UploadService
 from wall.web.responses import render, wants_json
 
@@ -87,6 +87,13 @@ async def class_upload_page(request: Request) -> Response:
             return _error_json(request, exc)
         context = _context(request, lang, None, refused_link=_message(request, lang, exc))
         return render(request, "class_upload.html", context, status=exc.status)
+    try:
+        uploads.check_window(request.state.settings, utcnow())
+    except WallError as exc:  # the link is good, but uploads are not open now
+        closed = _message(request, lang, exc)
+        return render(
+            request, "class_upload.html", _context(request, lang, None, refused_link=closed)
+        )
     return render(request, "class_upload.html", _context(request, lang, invite))
 
 

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wall import school_invites
 from wall.auth import COOKIE_NAME, CSRF_HEADER, ROLES
 from wall.moderation.queue import MAX_QUERY
 from wall.moderation.states import Action, Status
 from wall.photos import MAX_PAGE
-from wall import school_invites
 from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_CLASS_PHOTOS, MAX_NAME, MAX_SCHOOL
 from wall.web.moderation import MAX_BULK
 
