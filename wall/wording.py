@@ -110,6 +110,8 @@ CLASS_PAGE: dict[str, dict[str, str]] = {
         "refused_title": "Photos refusées (rien n'en a été gardé)\u00a0:",
         "again": "Envoyer d'autres photos",
         "manage": "gérer",
+        "manage_intro": "Gardez cette page\u00a0: chaque lien «\u00a0gérer\u00a0» montre "
+        "où en est la photo et permet de la retirer.",
     },
     "en": {
         "html_lang": "en-CA",
@@ -135,6 +137,8 @@ CLASS_PAGE: dict[str, dict[str, str]] = {
         "refused_title": "Photos refused (nothing of them was kept):",
         "again": "Send more photos",
         "manage": "manage",
+        "manage_intro": "Keep this page: each “manage” link shows where the photo stands "
+        "and lets you remove it.",
     },
 }
 
