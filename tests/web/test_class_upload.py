@@ -15,6 +15,7 @@ from tests.factories import (
     class_upload,
     jpeg_bytes,
     school_invite,
+    sign_in,
     upload,
 )
 from tests.web.conftest import Stored, serving, stored
@@ -103,9 +104,11 @@ async def test_a_class_of_25_photos_becomes_25_pending_photos_of_the_school(
     assert {e.details["invite_id"] for e in entries} == {invite_id}
     assert {e.details["consent"] for e in entries} == {"school"}
     assert await _slots(settings) == 0
-    # Moderators see them in the queue like any upload.
-    pending = await client.get("/api/moderation/photos?status=pending")
-    assert pending.status_code == 401  # and only moderators
+    # Moderators see them in the queue like any upload, with the school.
+    await sign_in(client, settings, role="moderator")
+    pending = (await client.get("/api/moderation/photos?status=pending&limit=50")).json()
+    queued = {p["id"]: p["school"] for p in pending["photos"]}
+    assert queued == {p.id: "École primaire des Bois" for p in photos}
 
 
 async def test_the_page_is_french_for_teachers_and_english_on_request(
