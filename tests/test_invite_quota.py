@@ -8,6 +8,7 @@ in one transaction under the invite's row lock.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,13 @@ from sqlalchemy import func, select
 
 from tests.factories import class_files, school_invite
 from tests.processes import WallProcess, wall_environment
+from wall import school_invites, upload_quota
 from wall.config import Settings
 from wall.db import Database
-from wall.models import Photo, UploadSlot
+from wall.errors import Forbidden, TooManyRequests
+from wall.models import Photo, UploadSlot, utcnow
 from wall.school_invites import invite_client
+from wall.upload_quota import SLOT_TTL
 
 SECRET = "serve-test-secret"
 
@@ -88,3 +92,46 @@ async def test_parallel_class_uploads_never_pass_the_invite_cap(
     outcomes = Counter((a.status_code, a.json().get("error", "")) for a in answers)
     assert outcomes == {(201, ""): accepted, (429, "invite_limit_reached"): batches - accepted}
     assert await _counts(database_url, invite_id) == (accepted * per_batch, 0)
+
+
+async def _leave_slot(settings: Settings, client: str, age: dt.timedelta) -> None:
+    """A slot as a process killed mid-batch leaves it."""
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            session.add(UploadSlot(client_hash=client, reserved_at=utcnow() - age))
+    finally:
+        await db.dispose()
+
+
+async def test_a_reservation_checks_the_invite_again_under_its_lock(settings: Settings) -> None:
+    """Revoked between the page's lookup and the reservation: refused, no slot written."""
+    invite_id, _ = await school_invite(settings)
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            await school_invites.revoke(session, invite_id)
+        with pytest.raises(Forbidden) as refused:
+            await upload_quota.reserve_for_invite(db, invite_id, invite_client(invite_id), 1)
+        assert refused.value.code == "invite_revoked"
+    finally:
+        await db.dispose()
+    assert await _counts(settings.database_url, invite_id) == (0, 0)
+
+
+async def test_slots_left_by_a_crash_count_until_they_expire(settings: Settings) -> None:
+    invite_id, _ = await school_invite(settings, upload_limit=3)
+    client = invite_client(invite_id)
+    await _leave_slot(settings, client, dt.timedelta(minutes=1))
+    await _leave_slot(settings, client, SLOT_TTL + dt.timedelta(minutes=1))
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        # The live slot counts, the stale one is dropped: 2 of 3 left.
+        with pytest.raises(TooManyRequests):
+            await upload_quota.reserve_for_invite(db, invite_id, client, 3)
+        slots = await upload_quota.reserve_for_invite(db, invite_id, client, 2)
+        assert len(slots) == 2
+        await upload_quota.release_many(db, slots)
+    finally:
+        await db.dispose()
+    assert await _counts(settings.database_url, invite_id) == (0, 1)

@@ -18,6 +18,7 @@ from tests.factories import (
     sign_in,
     upload,
 )
+from tests.media.factories import synthetic_face
 from tests.web.conftest import Stored, serving, stored
 from wall.config import Settings
 from wall.db import Database
@@ -297,3 +298,30 @@ async def test_outside_the_upload_window_the_page_says_so_and_nothing_is_stored(
         answer = await class_upload(http, token, class_files(2))
         assert (answer.status_code, answer.json()["error"]) == (403, "uploads_closed")
     assert (await stored(settings)).photos == 0
+
+
+async def test_the_honeypot_and_the_body_cap_hold_for_class_uploads(settings: Settings) -> None:
+    _, token = await school_invite(settings)
+    small = settings.replace(max_class_upload_mb=1)
+    async with serving(small) as http:
+        robot = await class_upload(http, token, class_files(1), website="http://spam.example")
+        assert (robot.status_code, robot.json()["error"]) == (422, "spam_suspected")
+        padded = jpeg_bytes((900, 900)) + b"\0" * 400_000
+        heavy = await class_upload(
+            http, token, [("photos", (f"grande-{n}.jpg", padded)) for n in range(3)]
+        )
+        assert (heavy.status_code, heavy.json()["error"]) == (413, "too_large")
+    assert (await stored(settings)).photos == 0
+
+
+async def test_with_guardian_consent_blurring_class_photos_are_blurred(settings: Settings) -> None:
+    """Class photos show children: the under-14 blurring policy covers them."""
+    blurring = settings.replace(blur_faces="guardian_consent")
+    _, token = await school_invite(settings)
+    buffer = io.BytesIO()
+    synthetic_face(600).convert("RGB").save(buffer, "JPEG", quality=92)
+    async with serving(blurring) as http:
+        answer = await class_upload(http, token, [("photos", ("visage.jpg", buffer.getvalue()))])
+        assert answer.status_code == 201, answer.text
+    (photo,) = await _photos(settings)
+    assert "display_private" in photo.media  # the public copy is the blurred one
