@@ -9,6 +9,7 @@ import io
 import httpx
 from PIL import Image
 from sqlalchemy import func, select, update
+from starlette.datastructures import FormData
 
 from tests.factories import (
     class_files,
@@ -25,6 +26,7 @@ from wall.db import Database
 from wall.media import MediaStore
 from wall.models import AuditEntry, Photo, SchoolInvite, UploadSlot, utcnow
 from wall.school_invites import invite_client
+from wall.uploads import validate_class_fields, validate_fields
 
 
 def _text(response: httpx.Response) -> str:
@@ -325,3 +327,13 @@ async def test_with_guardian_consent_blurring_class_photos_are_blurred(settings:
         assert answer.status_code == 201, answer.text
     (photo,) = await _photos(settings)
     assert "display_private" in photo.media  # the public copy is the blurred one
+
+
+def test_the_upload_path_says_whether_a_photo_came_through_an_invite() -> None:
+    """``via_invite``: what a consent rule such as ``WALL_UNDER_14=school`` reads."""
+    visitor = FormData([("consent", "yes"), ("age_confirmation", "14_or_older")])
+    assert validate_fields(visitor, Settings()).via_invite is False
+    teacher = FormData([("school_consent", "yes")])
+    fields = validate_class_fields(teacher, "École du Cap", None)
+    assert fields.via_invite is True
+    assert (fields.school, fields.age_confirmation) == ("École du Cap", "school_consent")
