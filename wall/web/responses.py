@@ -18,7 +18,10 @@ HTTP_MESSAGES = {
 
 
 # Endpoints for programs outside /api/: their errors are JSON too.
-MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/openapi.json"})
+MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/readyz", "/openapi.json"})
+
+# Where an answered error leaves its code in the request's scope (for /metrics).
+ERROR_CODE_KEY = "wall.error_code"
 
 
 def wants_json(request: Request) -> bool:
@@ -36,6 +39,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
 
 
 def error_response(request: Request, error: WallError) -> Response:
+    request.scope[ERROR_CODE_KEY] = error.code
     if wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
     response = render(
