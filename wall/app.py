@@ -32,7 +32,17 @@ from wall.sources.poller import configured_sources, start_poller
 from wall.state import AppState
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, media, metrics, moderation, openapi, public, sources
+from wall.web import (
+    api,
+    invite,
+    media,
+    metrics,
+    moderation,
+    openapi,
+    public,
+    readiness,
+    sources,
+)
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
@@ -143,6 +153,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *moderation.routes,
         *sources.routes,
         *metrics.routes,
+        *readiness.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
