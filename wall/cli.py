@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import datetime as dt
 import getpass
 import secrets
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 
-from wall import auth, migrations
+from wall import auth, logs, migrations
 from wall.config import ConfigError, Settings
 from wall.db import Database
 from wall.media import MediaStore
@@ -221,15 +219,6 @@ def _purge_command(settings: Settings, force: bool) -> None:
     )
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the app's own ``wall.*`` lines in the same format."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["wall"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -237,16 +226,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     _migrate(settings)
     created = asyncio.run(_ensure_first_moderator(settings))
     base = settings.public_url or f"http://{host}:{port}"
-    print(f"Vague verte — le mur : {base}/", flush=True)
-    print(f"Dépôt de photos (upload) : {base}/upload", flush=True)
-    print(f"Modération : {base}/moderation", flush=True)
+    say = logs.announcer(settings.log_format)
+    say(f"Vague verte — le mur : {base}/")
+    say(f"Dépôt de photos (upload) : {base}/upload")
+    say(f"Modération : {base}/moderation")
     if created is not None:
         email, password = created
         shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
-        print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
+        say(f"Premier modérateur (admin) : {email} / mot de passe : {shown}")
     if configs:
         names = ", ".join(config.name for config in configs)
-        print(f"Sources interrogées : {names}", flush=True)
+        say(f"Sources interrogées : {names}")
     if workers > 1:
         uvicorn.run(
             "wall.app:create_app_from_env",
@@ -257,7 +247,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=True,
             forwarded_allow_ips=list(settings.trusted_proxies),
-            log_config=_log_config(),
+            log_config=logs.logging_config(settings.log_format),
         )
     else:
         from wall.app import create_app
@@ -269,7 +259,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=True,
             forwarded_allow_ips=list(settings.trusted_proxies),
-            log_config=_log_config(),
+            log_config=logs.logging_config(settings.log_format),
         )
 
 

@@ -541,6 +541,14 @@ SETTINGS: tuple[Setting, ...] = (
         "sent as Authorization: Bearer with the purge request (default: none)",
     ),
     Setting(
+        "WALL_LOG_FORMAT",
+        "log_format",
+        "text",
+        _choice("text", "json"),
+        "text (uvicorn's lines) or json (one JSON object a line, with the request id); "
+        "client addresses and secret tokens are scrubbed from both",
+    ),
+    Setting(
         "WALL_METRICS_TOKEN",
         "metrics_token",
         "",
@@ -597,6 +605,7 @@ class Settings:
     cdn_purge_body: str | None = None
     cdn_purge_token: str | None = None
     metrics_token: str | None = None
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
