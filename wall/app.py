@@ -34,6 +34,7 @@ from wall.termination import on_termination
 from wall.upload_service import UploadService
 from wall.web import (
     api,
+    archive,
     invite,
     media,
     metrics,
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *api.routes,
         *moderation.routes,
         *sources.routes,
+        *archive.routes,
         *metrics.routes,
         *readiness.routes,
         *openapi.routes,

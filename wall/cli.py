@@ -1,4 +1,7 @@
-"""The ``wall`` command: serve, migrate, moderator, poll. Exit 0 ok, 1 failure, 2 usage."""
+"""The ``wall`` command: serve, migrate, moderator, poll, purge, backup, restore, export.
+
+Exit status 0 ok, 1 failure, 2 usage.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import func, select
 
-from wall import auth, logs, migrations
+from wall import archive, auth, backup, logs, migrations
 from wall.config import ConfigError, Settings
 from wall.db import Database
 from wall.media import MediaStore
@@ -69,6 +73,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="purge even before the date the upload notice promises (WALL_KEEP_UNTIL)",
     )
+    backing = commands.add_parser(
+        "backup", help="copy the SQLite database (online) and its media into DEST"
+    )
+    backing.add_argument("dest", metavar="DEST", type=Path, help="a new or empty directory")
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the configured database and media"
+    )
+    restore.add_argument("src", metavar="SRC", type=Path, help="a directory made by wall backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an existing database (stop wall serve first)"
+    )
+    export = commands.add_parser(
+        "export",
+        help="write the approved photos, their credits and consent records (CSV + media)",
+    )
+    export.add_argument("dest", metavar="DEST", type=Path, help="a new or empty directory")
     return parser
 
 
@@ -191,6 +211,45 @@ async def _disable_moderator(settings: Settings, email: str) -> None:
             )
     finally:
         await db.dispose()
+
+
+def _backup_command(settings: Settings, dest: Path) -> None:
+    try:
+        report = backup.backup(settings, dest)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    gone = f", {report.gone} withdrawn meanwhile" if report.gone else ""
+    print(f"backup written to {dest}: {report.photos} photos, {report.files} files{gone}")
+
+
+def _restore_command(settings: Settings, src: Path, force: bool) -> None:
+    try:
+        report = backup.restore(settings, src, force=force)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    _migrate(settings)
+    print(f"restored {report.photos} photos and {report.files} files from {src}")
+
+
+async def _export(settings: Settings, dest: Path) -> tuple[int, int]:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            photos = await archive.approved_photos(session)
+    finally:
+        await db.dispose()
+    files = await asyncio.to_thread(
+        archive.write_directory, photos, MediaStore(settings.media_path), dest
+    )
+    return len(photos), files
+
+
+def _export_command(settings: Settings, dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise CommandError(f"{dest} already exists and is not an empty directory")
+    _migrate(settings)
+    photos, files = asyncio.run(_export(settings, dest))
+    print(f"archive written to {dest}: {photos} approved photos, {files} files")
 
 
 async def _purge(settings: Settings) -> PurgeReport:
@@ -336,6 +395,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             asyncio.run(_disable_moderator(settings, args.email))
             print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
+        elif args.command == "backup":
+            _backup_command(settings, args.dest)
+        elif args.command == "restore":
+            _restore_command(settings, args.src, args.force)
+        elif args.command == "export":
+            _export_command(settings, args.dest)
         elif args.command == "purge":
             _purge_command(settings, args.force)
         elif args.command == "poll":

@@ -687,6 +687,21 @@ PATHS: dict[str, dict[str, Any]] = {
             security=MODERATOR_ONLY,
         )
     },
+    "/api/moderation/export.zip": {
+        "get": operation(
+            "The campaign's archive (admins): photos.csv (credits, consent records) and "
+            "media/, approved photos only",
+            replies(
+                {
+                    200: {
+                        "description": "ZIP file",
+                        "content": {"application/zip": {"schema": {"type": "string"}}},
+                    }
+                },
+                *SIGNED,
+            ),
+        )
+    },
     "/api/moderation/audit.csv": {
         "get": operation(
             "The whole audit log as CSV (admins)",
