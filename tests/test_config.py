@@ -72,3 +72,18 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 )
 def test_frame_ancestors_accept_csp_sources(raw: str, parsed: str) -> None:
     assert Settings.from_env({"WALL_FRAME_ANCESTORS": raw}).frame_ancestors == parsed
+
+
+def test_each_default_is_written_once_in_the_table() -> None:
+    """``Settings()`` and an empty environment agree, and the dataclass repeats no default."""
+    import dataclasses
+    import inspect
+
+    from wall import config
+
+    assert Settings() == Settings.from_env({})
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert fields == {setting.attr for setting in SETTINGS}
+    body = inspect.getsource(config.Settings).split("@classmethod", 1)[0]
+    for name in fields:
+        assert f"{name}: " in body and f'= DEFAULTS["{name}"]' in body, name

@@ -2,7 +2,7 @@
 
 The lifespan (``wall.app``) builds them once and yields this dict; Starlette
 copies it into every request's ``scope["state"]``. ``app_state(request)``
-reads it with its types, where ``request.state.db`` is ``Any``.
+reads it with its types (``request.state`` gives ``Any``).
 """
 
 from __future__ import annotations

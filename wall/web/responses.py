@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from wall.errors import WallError
+from wall.state import app_state
 
 HTTP_MESSAGES = {
     404: ("not_found", "Cette page n'existe pas."),
@@ -34,7 +35,7 @@ def wants_json(request: Request) -> bool:
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.state.templates
+    templates: Jinja2Templates = app_state(request)["templates"]
     return templates.TemplateResponse(request, template, context, status_code=status)
 
 
