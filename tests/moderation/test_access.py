@@ -28,6 +28,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("PUT", "/api/moderation/rules", "admin"),
     ("GET", "/api/moderation/audit", "admin"),
     ("GET", "/api/moderation/audit.csv", "admin"),
+    ("GET", "/api/moderation/export.zip", "admin"),
     ("GET", "/api/moderation/removal-requests", "moderator"),
     ("POST", "/api/moderation/removal-requests/1/resolve", "moderator"),
     ("GET", "/api/moderation/sources", "moderator"),  # the poller's; checked once it lands
@@ -98,7 +99,7 @@ async def test_a_moderator_on_every_admin_route_is_403(
 ) -> None:
     csrf = await sign_in(client, settings, email="benevole@ecole.test", role="moderator")
     admin_routes = [r for r in _present(app, ROUTES) if r[2] == "admin"]
-    assert len(admin_routes) == 9
+    assert len(admin_routes) == 10
     wrong = []
     for method, path, _ in admin_routes:
         response = await client.request(method, path, json={}, headers={"X-CSRF-Token": csrf})
