@@ -125,6 +125,22 @@ async def test_the_day_at_a_glance(client: httpx.AsyncClient, settings: Settings
     )
 
 
+async def test_labels_stay_few_whatever_clients_send(client: httpx.AsyncClient) -> None:
+    for n in range(3):
+        await client.request(f"BREW{n}", f"/nulle-part/{n}?token=secret{n}")
+        await client.get(f"/manage/jeton-inconnu-{n}")
+    samples = _samples((await client.get("/metrics")).text)
+    series = {
+        labels
+        for (name, labels), _ in samples.items()
+        if name == "wall_request_duration_seconds_count"
+    }
+    assert (("method", "other"), ("route", "unmatched")) in series
+    assert (("method", "GET"), ("route", "/manage/{token}")) in series
+    scrape = (await client.get("/metrics")).text
+    assert "BREW" not in scrape and "secret" not in scrape and "jeton-inconnu" not in scrape
+
+
 async def test_an_empty_queue_has_no_age(client: httpx.AsyncClient) -> None:
     samples = _samples((await client.get("/metrics")).text)
     assert samples[("wall_queue_pending", ())] == 0

@@ -27,6 +27,7 @@ from wall.web.responses import ERROR_CODE_KEY
 
 UPLOAD_ROUTE = "upload"
 ERROR_BODY_LIMIT = 4096
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class MetricsUnauthorized(Unauthorized):
@@ -49,6 +50,12 @@ async def metrics(request: Request) -> Response:
     async with state["db"].reading() as session:
         body = await state["metrics"].scrape(session)
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+
+def method_label(scope: Scope) -> str:
+    """The method, or ``other``: a client may send any token as a method."""
+    method = str(scope["method"])
+    return method if method in KNOWN_METHODS else "other"
 
 
 def route_template(scope: Scope) -> str:
@@ -77,7 +84,7 @@ class RequestMetrics:
             nonlocal status, json_error
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                self.metrics.latency.labels(scope["method"], route_template(scope)).observe(
+                self.metrics.latency.labels(method_label(scope), route_template(scope)).observe(
                     time.perf_counter() - began
                 )
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
