@@ -138,3 +138,89 @@ def test_a_backup_never_overwrites_and_is_refused_on_postgresql(tmp_path: Path) 
     assert refused.returncode == 1 and "--force" in refused.stderr
     assert wall("restore", str(tmp_path / "backup"), "--force").returncode == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".backup")]  # no leftovers
+
+
+def test_the_documented_postgresql_procedure_restores_the_wall(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """docs/deploy.md's pg_dump, then media, then key; pg_restore into a new database."""
+    import asyncio
+    import secrets
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from tests.factories import decide, sign_in, upload
+    from tests.live import running
+    from wall import migrations
+    from wall.app import create_app
+    from wall.config import Settings
+
+    base = make_url(postgres_url)
+    names = [f"wall_backup_{kind}_{secrets.token_hex(3)}" for kind in ("src", "dst")]
+    maintenance = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    urls = [base.set(database=name).render_as_string(hide_password=False) for name in names]
+    plain = [url.replace("+asyncpg", "") for url in urls]
+
+    def settings_for(url: str, data: Path) -> Settings:
+        return Settings.from_env(
+            {
+                "WALL_DATABASE_URL": url,
+                "WALL_DATA_DIR": str(data),
+                "WALL_UPLOAD_LIMIT_PER_HOUR": "0",
+            }
+        )
+
+    async def a_morning(settings: Settings) -> tuple[str, list[str]]:
+        async with running(create_app(settings, null_pool=True)) as asgi:
+            transport = httpx.ASGITransport(app=asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                csrf = await sign_in(client, settings)
+                sent = [
+                    (await upload(client, jpeg_bytes(color=(30, 150 + n, 60)))).json()
+                    for n in range(3)
+                ]
+                assert (await decide(client, csrf, sent[0]["id"], "approve")).status_code == 200
+        return sent[0]["id"], [photo["manage_url"] for photo in sent]
+
+    async def the_restored_wall(settings: Settings, approved: str, links: list[str]) -> None:
+        async with running(create_app(settings, null_pool=True)) as asgi:
+            transport = httpx.ASGITransport(app=asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                feed = (await client.get("/api/wall/photos")).json()
+                assert [photo["id"] for photo in feed["photos"]] == [approved]
+                image = httpx.URL(feed["photos"][0]["image"]["url"]).path
+                assert (await client.get(image)).status_code == 200
+                for link in links:
+                    assert (await client.get(httpx.URL(link).path)).status_code == 200
+
+    for name in names:
+        subprocess.run(["createdb", f"--maintenance-db={maintenance}", name], check=True)
+    try:
+        migrations.upgrade(urls[0])
+        source = settings_for(urls[0], tmp_path / "source")
+        approved, links = asyncio.run(a_morning(source))
+        dump = tmp_path / "backups" / "wall.dump"
+        dump.parent.mkdir()
+        subprocess.run(
+            ["pg_dump", "--format=custom", f"--file={dump}", plain[0]], check=True, timeout=120
+        )
+        shutil.copytree(source.media_path, tmp_path / "backups" / "media")
+        shutil.copy2(source.data_path / "secret_key", tmp_path / "backups" / "secret_key")
+
+        subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", f"--dbname={plain[1]}", str(dump)],
+            check=True,
+            timeout=120,
+        )
+        restored = settings_for(urls[1], tmp_path / "restored")
+        shutil.copytree(tmp_path / "backups" / "media", restored.media_path)
+        shutil.copy2(tmp_path / "backups" / "secret_key", restored.data_path / "secret_key")
+        wall_command("migrate", env=wall_environment(WALL_DATABASE_URL=urls[1]))
+        asyncio.run(the_restored_wall(restored, approved, links))
+    finally:
+        for name in names:
+            subprocess.run(
+                ["dropdb", "--if-exists", "--force", f"--maintenance-db={maintenance}", name],
+                check=False,
+            )
