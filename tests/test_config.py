@@ -31,6 +31,8 @@ def test_defaults_need_no_environment() -> None:
         ("WALL_UPLOAD_LIMIT_PER_HOUR", "-1"),
         ("WALL_UPLOAD_LIMIT_PER_HOUR", "beaucoup"),
         ("WALL_HASHTAGS", " , "),
+        ("WALL_METRICS_NETWORKS", "intranet"),
+        ("WALL_LOG_FORMAT", "xml"),
         ("WALL_HEARTBEAT_SECONDS", "0"),
         ("WALL_UPLOADS_OPEN_AT", "2024-02-15T08:00"),
         ("WALL_FRAME_ANCESTORS", "'self'; script-src *"),

@@ -183,6 +183,19 @@ def _trusted_proxies(raw: str) -> tuple[str, ...]:
     return items
 
 
+def _optional_networks(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), comma-separated; empty for none."""
+    if not raw.strip():
+        return ()
+    items = _csv(raw)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks (CIDR), got {item!r}") from None
+    return items
+
+
 def _http_method(raw: str) -> str:
     value = raw.strip().upper()
     if not value.isalpha():
@@ -541,6 +554,14 @@ SETTINGS: tuple[Setting, ...] = (
         "sent as Authorization: Bearer with the purge request (default: none)",
     ),
     Setting(
+        "WALL_METRICS_NETWORKS",
+        "metrics_networks",
+        "",
+        _optional_networks,
+        "comma-separated addresses or networks (CIDR) allowed to read GET /metrics; with "
+        "WALL_METRICS_TOKEN too, either one suffices (default: no network restriction)",
+    ),
+    Setting(
         "WALL_LOG_FORMAT",
         "log_format",
         "text",
@@ -607,6 +628,7 @@ class Settings:
     cdn_purge_body: str | None = DEFAULTS["cdn_purge_body"]
     cdn_purge_token: str | None = DEFAULTS["cdn_purge_token"]
     metrics_token: str | None = DEFAULTS["metrics_token"]
+    metrics_networks: tuple[str, ...] = DEFAULTS["metrics_networks"]
     log_format: str = DEFAULTS["log_format"]
 
     @classmethod

@@ -70,6 +70,27 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+async def _scrape(settings: Settings, headers: dict[str, str] | None = None) -> httpx.Response:
+    from wall.app import create_app
+
+    async with running(create_app(settings, null_pool=True)) as asgi:
+        transport = httpx.ASGITransport(app=asgi, client=("10.0.9.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://wall.test") as http:
+            return await http.get("/metrics", headers=headers)
+
+
+async def test_an_allowed_network_or_the_token(settings: Settings) -> None:
+    inside = settings.replace(metrics_networks=("10.0.9.0/24",))
+    outside = settings.replace(metrics_networks=("10.0.8.0/24", "fd00::/8"))
+    assert (await _scrape(inside)).status_code == 200
+    refused = await _scrape(outside)
+    assert (refused.status_code, refused.json()["error"]) == (403, "metrics_network_refused")
+    both = outside.replace(metrics_token="jeton")
+    assert (await _scrape(both)).status_code == 401  # a token would let it in
+    assert (await _scrape(both, {"Authorization": "Bearer jeton"})).status_code == 200
+    assert (await _scrape(inside.replace(metrics_token="jeton"))).status_code == 200
+
+
 async def test_the_day_at_a_glance(client: httpx.AsyncClient, settings: Settings) -> None:
     csrf = await sign_in(client, settings)
     first = (await upload(client)).json()

@@ -1,7 +1,9 @@
 """``GET /metrics`` and the middleware that times every request.
 
 The figures are described in ``wall.metrics``. With ``WALL_METRICS_TOKEN``
-set, a scrape needs ``Authorization: Bearer <token>``.
+set, a scrape needs ``Authorization: Bearer <token>``; with
+``WALL_METRICS_NETWORKS``, a client address in those networks; with both,
+either one.
 
 Latency is labelled by the route's template (``/manage/{token}``), never by
 the raw path, so no secret of a path reaches a label and the number of
@@ -12,6 +14,7 @@ stream counts until it opens, not for the hours it stays open.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import time
 
@@ -20,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wall.errors import Unauthorized
+from wall.config import Settings
+from wall.errors import Forbidden, Unauthorized
 from wall.metrics import CONTENT_TYPE, UNMATCHED_ROUTE, Metrics
 from wall.state import app_state
 from wall.web.responses import ERROR_CODE_KEY
@@ -36,17 +40,41 @@ class MetricsUnauthorized(Unauthorized):
     message_en = "A token is required for /metrics (Authorization: Bearer)."
 
 
-def _authorized(request: Request, token: str | None) -> bool:
-    if token is None:
-        return True
+class MetricsForbidden(Forbidden):
+    code = "metrics_network_refused"
+    message = "Cette adresse n'a pas accès à /metrics."
+    message_en = "This address may not read /metrics."
+
+
+def _bears_token(request: Request, token: str) -> bool:
     given = request.headers.get("authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
+def _from_network(request: Request, networks: tuple[str, ...]) -> bool:
+    """The client's address (as uvicorn gives it, after trusted proxies' headers)."""
+    try:
+        client = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def check_access(request: Request, settings: Settings) -> None:
+    """Open without a token or networks; otherwise the token or an allowed network."""
+    token, networks = settings.metrics_token, settings.metrics_networks
+    if token is None and not networks:
+        return
+    if token is not None and _bears_token(request, token):
+        return
+    if networks and _from_network(request, networks):
+        return
+    raise MetricsUnauthorized() if token is not None else MetricsForbidden()
+
+
 async def metrics(request: Request) -> Response:
     state = app_state(request)
-    if not _authorized(request, state["settings"].metrics_token):
-        raise MetricsUnauthorized()
+    check_access(request, state["settings"])
     async with state["db"].reading() as session:
         body = await state["metrics"].scrape(session)
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
