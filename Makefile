@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint migrations-check bench clean
 
 $(BIN)/wall: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(BIN)/wall
 	$(BIN)/ruff format --check wall tests bench alembic
 	$(BIN)/ruff check wall tests bench alembic
 	$(BIN)/mypy wall
+	$(BIN)/mypy --strict tests
+
+# Needs the PostgreSQL server of WALL_TEST_POSTGRES_URL (CI runs it).
+migrations-check: $(BIN)/wall
+	.ci/alembic-check
 
 bench: $(BIN)/wall
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

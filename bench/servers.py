@@ -154,7 +154,7 @@ def metrics(base_url: str) -> dict[str, float]:
     figures: dict[str, float] = {}
     for line in httpx.get(f"{base_url}/metrics", timeout=10).text.splitlines():
         if line and not line.startswith("#"):
-            name, value = line.split()
+            name, value = line.rsplit(" ", 1)  # label values may hold spaces
             figures[name] = float(value)
     return figures
 

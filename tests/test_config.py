@@ -31,6 +31,8 @@ def test_defaults_need_no_environment() -> None:
         ("WALL_UPLOAD_LIMIT_PER_HOUR", "-1"),
         ("WALL_UPLOAD_LIMIT_PER_HOUR", "beaucoup"),
         ("WALL_HASHTAGS", " , "),
+        ("WALL_METRICS_NETWORKS", "intranet"),
+        ("WALL_LOG_FORMAT", "xml"),
         ("WALL_HEARTBEAT_SECONDS", "0"),
         ("WALL_UPLOADS_OPEN_AT", "2024-02-15T08:00"),
         ("WALL_FRAME_ANCESTORS", "'self'; script-src *"),
@@ -72,3 +74,18 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 )
 def test_frame_ancestors_accept_csp_sources(raw: str, parsed: str) -> None:
     assert Settings.from_env({"WALL_FRAME_ANCESTORS": raw}).frame_ancestors == parsed
+
+
+def test_each_default_is_written_once_in_the_table() -> None:
+    """``Settings()`` and an empty environment agree, and the dataclass repeats no default."""
+    import dataclasses
+    import inspect
+
+    from wall import config
+
+    assert Settings() == Settings.from_env({})
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert fields == {setting.attr for setting in SETTINGS}
+    body = inspect.getsource(config.Settings).split("@classmethod", 1)[0]
+    for name in fields:
+        assert f"{name}: " in body and f'= DEFAULTS["{name}"]' in body, name

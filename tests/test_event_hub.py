@@ -123,7 +123,7 @@ async def test_a_reader_too_slow_for_its_queue_is_ended_then_replays_the_removal
         again = events.stream(hub, start, heartbeat_seconds=60)
         assert await anext(again) == b"retry: 3000\n\n"
         rest = [await anext(again) for _ in range(events.QUEUE_SIZE + 11)]
-        await again.aclose()
+        await again.aclose()  # type: ignore[attr-defined]
         assert rest[-1].startswith(f"id: {removal}\nevent: photo.removed\n".encode())
     finally:
         await hub.stop()

@@ -16,7 +16,8 @@ async def test_feed_pages_newest_first_with_etag(
     csrf = await sign_in(client, settings)
     ids = []
     for index in range(3):
-        photo_id = (await upload(client, region="Estrie" if index else None)).json()["id"]
+        sent = await (upload(client, region="Estrie") if index else upload(client))
+        photo_id = sent.json()["id"]
         assert (await decide(client, csrf, photo_id, "approve")).status_code == 200
         ids.append(photo_id)
     client.cookies.clear()  # the public, not a moderator

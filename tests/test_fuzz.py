@@ -6,7 +6,7 @@ import unicodedata
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from wall import uploads
 from wall.config import Settings
@@ -94,7 +94,8 @@ def form_values() -> st.SearchStrategy[str]:
 def test_upload_fields_accept_or_refuse_with_the_domain_error_only(
     items: list[tuple[str, str]],
 ) -> None:
-    form = FormData(items)
+    pairs: list[tuple[str, str | UploadFile]] = list(items)
+    form = FormData(pairs)
     try:
         fields = uploads.validate_fields(form, Settings())
     except InvalidField as exc:

@@ -92,7 +92,7 @@ async def _fill(base_url: str) -> str:
             headers=headers,
         )
         assert dismissed.status_code == 200, dismissed.text
-        return ids[0]
+        return str(ids[0])
 
 
 def _found(blob: bytes) -> list[bytes]:

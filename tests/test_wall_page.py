@@ -130,6 +130,7 @@ def test_the_projected_wall_invites_phones_with_a_qr_code(live_server: LiveServe
         shot = qr.screenshot()
         text = page.inner_text("#wall-invite")
     image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
     # A phone camera sees a large code; OpenCV's detector wants one too, with a quiet zone.
     large = cv2.resize(image, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
     _, sharp = cv2.threshold(large, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -26,13 +25,16 @@ from wall.login_throttle import LoginThrottle
 from wall.media import DEFAULT_CONCURRENT_DECODES, MediaStore
 from wall.media.cdn import PurgeQueue, PurgeTemplate
 from wall.media.publication import Publisher
+from wall.metrics import Metrics
 from wall.moderation import erasure
 from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
+from wall.state import AppState
 from wall.termination import on_termination
 from wall.upload_service import UploadService
 from wall.web import (
     api,
+    archive,
     class_upload,
     invite,
     media,
@@ -40,6 +42,7 @@ from wall.web import (
     moderation,
     openapi,
     public,
+    readiness,
     sources,
 )
 from wall.web.answers import AnswerCache
@@ -47,6 +50,7 @@ from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
 from wall.web.headers import SecurityHeaders
 from wall.web.inputs import EdgeChecks
+from wall.web.metrics import RequestMetrics
 from wall.web.public_url import PublicURL
 from wall.web.responses import handle_http_exception, handle_wall_error
 
@@ -78,9 +82,10 @@ def load_secret_key(settings: Settings) -> str:
 def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> Starlette:
     """The whole site. ``null_pool`` is for tests that run one event loop per test."""
     settings = settings or Settings.from_env()
+    figures = Metrics()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         secret_key = load_secret_key(settings)
         source_configs = configured_sources(settings)
         db = Database(settings.database_url, null_pool=null_pool)
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         )
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["hashtags"] = settings.hashtags
+        figures.attach(hub, poller, [config.name for config in source_configs])
         try:
             with on_termination(hub.end_streams):
                 yield {
@@ -128,8 +134,10 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                     "answers": AnswerCache(settings.answer_cache_seconds),
                     "templates": templates,
                     "sources": source_configs,
+                    "metrics": figures,
                 }
         finally:
+            figures.detach()
             await sweeper.stop()
             await publisher.stop()
             if purges is not None:
@@ -147,7 +155,9 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *api.routes,
         *moderation.routes,
         *sources.routes,
+        *archive.routes,
         *metrics.routes,
+        *readiness.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
@@ -158,6 +168,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         # headers wrap everything, even the catch-all's answers.
         middleware=[
             Middleware(PublicURL, settings.public_url),
+            Middleware(RequestMetrics, metrics=figures),
             Middleware(SecurityHeaders, settings=settings),
             Middleware(RequestErrors),
             Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),

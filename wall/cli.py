@@ -1,21 +1,24 @@
-"""The ``wall`` command: serve, migrate, moderator, school, poll. Exit 0 ok, 1 failure, 2 usage."""
+"""The ``wall`` command: serve, migrate, moderator, school, poll, purge, backup, restore, export.
+
+Exit status 0 ok, 1 failure, 2 usage.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import datetime as dt
 import getpass
 import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from wall import auth, migrations, school_invites
+from wall import archive, auth, backup, logs, migrations, school_invites
 from wall.config import ConfigError, Settings
 from wall.db import Database
 from wall.errors import WallError
@@ -73,6 +76,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="purge even before the date the upload notice promises (WALL_KEEP_UNTIL)",
     )
+    backing = commands.add_parser(
+        "backup", help="copy the SQLite database (online) and its media into DEST"
+    )
+    backing.add_argument("dest", metavar="DEST", type=Path, help="a new or empty directory")
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the configured database and media"
+    )
+    restore.add_argument("src", metavar="SRC", type=Path, help="a directory made by wall backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an existing database (stop wall serve first)"
+    )
+    export = commands.add_parser(
+        "export",
+        help="write the approved photos, their credits and consent records (CSV + media)",
+    )
+    export.add_argument("dest", metavar="DEST", type=Path, help="a new or empty directory")
     return parser
 
 
@@ -301,6 +320,45 @@ async def _disable_moderator(settings: Settings, email: str) -> None:
         await db.dispose()
 
 
+def _backup_command(settings: Settings, dest: Path) -> None:
+    try:
+        report = backup.backup(settings, dest)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    gone = f", {report.gone} withdrawn meanwhile" if report.gone else ""
+    print(f"backup written to {dest}: {report.photos} photos, {report.files} files{gone}")
+
+
+def _restore_command(settings: Settings, src: Path, force: bool) -> None:
+    try:
+        report = backup.restore(settings, src, force=force)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    _migrate(settings)
+    print(f"restored {report.photos} photos and {report.files} files from {src}")
+
+
+async def _export(settings: Settings, dest: Path) -> tuple[int, int]:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            photos = await archive.approved_photos(session)
+    finally:
+        await db.dispose()
+    files = await asyncio.to_thread(
+        archive.write_directory, photos, MediaStore(settings.media_path), dest
+    )
+    return len(photos), files
+
+
+def _export_command(settings: Settings, dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise CommandError(f"{dest} already exists and is not an empty directory")
+    _migrate(settings)
+    photos, files = asyncio.run(_export(settings, dest))
+    print(f"archive written to {dest}: {photos} approved photos, {files} files")
+
+
 async def _purge(settings: Settings) -> PurgeReport:
     db = Database(settings.database_url, null_pool=True)
     try:
@@ -327,15 +385,6 @@ def _purge_command(settings: Settings, force: bool) -> None:
     )
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the app's own ``wall.*`` lines in the same format."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["wall"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -343,16 +392,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     _migrate(settings)
     created = asyncio.run(_ensure_first_moderator(settings))
     base = settings.public_url or f"http://{host}:{port}"
-    print(f"Vague verte — le mur : {base}/", flush=True)
-    print(f"Dépôt de photos (upload) : {base}/upload", flush=True)
-    print(f"Modération : {base}/moderation", flush=True)
+    say = logs.announcer(settings.log_format)
+    say(f"Vague verte — le mur : {base}/")
+    say(f"Dépôt de photos (upload) : {base}/upload")
+    say(f"Modération : {base}/moderation")
     if created is not None:
         email, password = created
         shown = password if password is not None else "(WALL_ADMIN_PASSWORD)"
-        print(f"Premier modérateur (admin) : {email} / mot de passe : {shown}", flush=True)
+        say(f"Premier modérateur (admin) : {email} / mot de passe : {shown}")
     if configs:
         names = ", ".join(config.name for config in configs)
-        print(f"Sources interrogées : {names}", flush=True)
+        say(f"Sources interrogées : {names}")
     if workers > 1:
         uvicorn.run(
             "wall.app:create_app_from_env",
@@ -363,7 +413,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=True,
             forwarded_allow_ips=list(settings.trusted_proxies),
-            log_config=_log_config(),
+            log_config=logs.logging_config(settings.log_format),
         )
     else:
         from wall.app import create_app
@@ -375,7 +425,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=True,
             forwarded_allow_ips=list(settings.trusted_proxies),
-            log_config=_log_config(),
+            log_config=logs.logging_config(settings.log_format),
         )
 
 
@@ -454,6 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"moderator {args.email.strip().lower()} disabled, sessions ended")
         elif args.command == "school":
             _school_command(settings, args)
+        elif args.command == "backup":
+            _backup_command(settings, args.dest)
+        elif args.command == "restore":
+            _restore_command(settings, args.src, args.force)
+        elif args.command == "export":
+            _export_command(settings, args.dest)
         elif args.command == "purge":
             _purge_command(settings, args.force)
         elif args.command == "poll":

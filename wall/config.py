@@ -16,7 +16,7 @@ import re
 import urllib.parse
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,19 @@ def _trusted_proxies(raw: str) -> tuple[str, ...]:
     for item in items:
         if item == "*":
             continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks (CIDR), got {item!r}") from None
+    return items
+
+
+def _optional_networks(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), comma-separated; empty for none."""
+    if not raw.strip():
+        return ()
+    items = _csv(raw)
+    for item in items:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
@@ -549,6 +562,22 @@ SETTINGS: tuple[Setting, ...] = (
         "sent as Authorization: Bearer with the purge request (default: none)",
     ),
     Setting(
+        "WALL_METRICS_NETWORKS",
+        "metrics_networks",
+        "",
+        _optional_networks,
+        "comma-separated addresses or networks (CIDR) allowed to read GET /metrics; with "
+        "WALL_METRICS_TOKEN too, either one suffices (default: no network restriction)",
+    ),
+    Setting(
+        "WALL_LOG_FORMAT",
+        "log_format",
+        "text",
+        _choice("text", "json"),
+        "text (uvicorn's lines) or json (one JSON object a line, with the request id); "
+        "client addresses and secret tokens are scrubbed from both",
+    ),
+    Setting(
         "WALL_METRICS_TOKEN",
         "metrics_token",
         "",
@@ -558,54 +587,58 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# Each field's default is its table row's default, parsed: written once, in SETTINGS.
+DEFAULTS: dict[str, Any] = {setting.attr: setting.parse(setting.default) for setting in SETTINGS}
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite+aiosqlite:///var/wall.db"
-    data_dir: str = "var"
-    secret_key: str | None = None
-    hashtags: tuple[str, ...] = ("perséVERT2024",)
-    event_date: dt.date = dt.date(2024, 2, 15)
-    timezone: zoneinfo.ZoneInfo = field(
-        default_factory=lambda: zoneinfo.ZoneInfo("America/Toronto")
-    )
-    sources_file: str | None = None
-    public_url: str | None = None
-    upload_limit_per_hour: int = 10
-    max_upload_mb: int = 25
-    max_class_upload_mb: int = 300
-    admin_email: str = "admin@localhost"
-    admin_password: str | None = None
-    regions: tuple[str, ...] = QUEBEC_REGIONS
-    heartbeat_seconds: float = 15.0
-    event_poll_seconds: float = 0.5
-    recheck_seconds: float = 600.0
-    sweep_after_seconds: float = 3600.0
-    answer_cache_seconds: float = 30.0
-    uploads_open_at: dt.datetime | None = None
-    uploads_close_at: dt.datetime | None = None
-    max_pending_per_client: int = 5
-    max_concurrent_uploads: int = 4
-    body_timeout_seconds: float = 60.0
-    frame_ancestors: str = "'self'"
-    blur_faces: str = "off"
-    organizer: str = "L'équipe de la campagne Jeudi PerséVERT"
-    contact_email: str | None = None
-    keep_until: dt.date | None = None
-    campaign_start_at: dt.datetime | None = None
-    max_pinned: int = 3
-    require_admin_totp: bool = False
-    login_max_failures: int = 5
-    login_max_client_failures: int = 20
-    login_max_delay_seconds: int = 60
-    password_hash_threads: int = 2
-    password_hash_queue: int = 8
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
-    media_cache_seconds: int = 30
-    cdn_purge_url: str | None = None
-    cdn_purge_method: str = "POST"
-    cdn_purge_body: str | None = None
-    cdn_purge_token: str | None = None
-    metrics_token: str | None = None
+    database_url: str = DEFAULTS["database_url"]
+    data_dir: str = DEFAULTS["data_dir"]
+    secret_key: str | None = DEFAULTS["secret_key"]
+    hashtags: tuple[str, ...] = DEFAULTS["hashtags"]
+    event_date: dt.date = DEFAULTS["event_date"]
+    timezone: zoneinfo.ZoneInfo = DEFAULTS["timezone"]
+    sources_file: str | None = DEFAULTS["sources_file"]
+    public_url: str | None = DEFAULTS["public_url"]
+    upload_limit_per_hour: int = DEFAULTS["upload_limit_per_hour"]
+    max_upload_mb: int = DEFAULTS["max_upload_mb"]
+    max_class_upload_mb: int = DEFAULTS["max_class_upload_mb"]
+    admin_email: str = DEFAULTS["admin_email"]
+    admin_password: str | None = DEFAULTS["admin_password"]
+    regions: tuple[str, ...] = DEFAULTS["regions"]
+    heartbeat_seconds: float = DEFAULTS["heartbeat_seconds"]
+    event_poll_seconds: float = DEFAULTS["event_poll_seconds"]
+    recheck_seconds: float = DEFAULTS["recheck_seconds"]
+    sweep_after_seconds: float = DEFAULTS["sweep_after_seconds"]
+    answer_cache_seconds: float = DEFAULTS["answer_cache_seconds"]
+    uploads_open_at: dt.datetime | None = DEFAULTS["uploads_open_at"]
+    uploads_close_at: dt.datetime | None = DEFAULTS["uploads_close_at"]
+    max_pending_per_client: int = DEFAULTS["max_pending_per_client"]
+    max_concurrent_uploads: int = DEFAULTS["max_concurrent_uploads"]
+    body_timeout_seconds: float = DEFAULTS["body_timeout_seconds"]
+    frame_ancestors: str = DEFAULTS["frame_ancestors"]
+    blur_faces: str = DEFAULTS["blur_faces"]
+    organizer: str = DEFAULTS["organizer"]
+    contact_email: str | None = DEFAULTS["contact_email"]
+    keep_until: dt.date | None = DEFAULTS["keep_until"]
+    campaign_start_at: dt.datetime | None = DEFAULTS["campaign_start_at"]
+    max_pinned: int = DEFAULTS["max_pinned"]
+    require_admin_totp: bool = DEFAULTS["require_admin_totp"]
+    login_max_failures: int = DEFAULTS["login_max_failures"]
+    login_max_client_failures: int = DEFAULTS["login_max_client_failures"]
+    login_max_delay_seconds: int = DEFAULTS["login_max_delay_seconds"]
+    password_hash_threads: int = DEFAULTS["password_hash_threads"]
+    password_hash_queue: int = DEFAULTS["password_hash_queue"]
+    trusted_proxies: tuple[str, ...] = DEFAULTS["trusted_proxies"]
+    media_cache_seconds: int = DEFAULTS["media_cache_seconds"]
+    cdn_purge_url: str | None = DEFAULTS["cdn_purge_url"]
+    cdn_purge_method: str = DEFAULTS["cdn_purge_method"]
+    cdn_purge_body: str | None = DEFAULTS["cdn_purge_body"]
+    cdn_purge_token: str | None = DEFAULTS["cdn_purge_token"]
+    metrics_token: str | None = DEFAULTS["metrics_token"]
+    metrics_networks: tuple[str, ...] = DEFAULTS["metrics_networks"]
+    log_format: str = DEFAULTS["log_format"]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

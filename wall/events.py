@@ -166,14 +166,17 @@ class Subscription:
         self.queue: asyncio.Queue[WallEvent | None] = asyncio.Queue(QUEUE_SIZE)
         self.closed = False
 
-    def offer(self, event: WallEvent) -> None:
+    def offer(self, event: WallEvent) -> bool:
+        """Queue ``event`` if this subscription wants it; whether it was queued."""
         if self.closed or event.type not in self.types:
-            return
+            return False
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             # A slow client: end its stream; it reconnects with Last-Event-ID.
             self.close()
+            return False
+        return True
 
     def close(self) -> None:
         if self.closed:
@@ -242,6 +245,8 @@ class EventHub:
         self.window = ReplayWindow(window_size)
         self.reads = 0  # reads of the table to hand out new rows
         self.replay_reads = 0  # reads for clients older than the window
+        self.appended = 0  # events read from the log since start (written by any process)
+        self.handed_out = 0  # events queued for client streams
         self.listening = False
         self._subscriptions: set[Subscription] = set()
         self._wakeup = asyncio.Event()
@@ -451,8 +456,10 @@ class EventHub:
                 event = WallEvent.from_row(row)
                 self.last_id = row.id
                 self.window.add(event)
+                self.appended += 1
                 for subscription in list(self._subscriptions):
-                    subscription.offer(event)
+                    if subscription.offer(event) and subscription.stream:
+                        self.handed_out += 1
             if len(rows) < READ_BATCH:
                 return
 
@@ -474,6 +481,7 @@ async def stream(
             if missed is None:
                 yield encode_reset(up_to)
             else:
+                hub.handed_out += len(missed)
                 for event in missed:
                     yield event.frame
             last_sent = up_to

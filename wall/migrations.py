@@ -15,8 +15,9 @@ import asyncio
 from pathlib import Path
 
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
@@ -69,3 +70,15 @@ async def _upgrade_under_lock(database_url: str, config: Config, revision: str) 
 def check(database_url: str) -> None:
     """Raise if the models and the migrated schema differ."""
     command.check(alembic_config(database_url))
+
+
+def head_revisions() -> frozenset[str]:
+    """The revisions a database at head is at (read from the migration scripts)."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    return frozenset(scripts.get_heads())
+
+
+async def current_revisions(connection: AsyncConnection) -> frozenset[str]:
+    """The revisions recorded in the database (none before the first migration)."""
+    rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+    return frozenset(str(row[0]) for row in rows)

@@ -10,6 +10,7 @@ server's, so that the streams end the moment the signal arrives.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -35,7 +36,8 @@ def on_termination(callback: Callable[[], None]) -> Iterator[None]:
     previous: dict[int, Any] = {sig: signal.getsignal(sig) for sig in SIGNALS}
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(callback)
+        # A fresh context: the signal may interrupt a request, whose id is not this line's.
+        loop.call_soon_threadsafe(callback, context=contextvars.Context())
         before = previous[signum]
         if callable(before):
             before(signum, frame)

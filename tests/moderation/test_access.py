@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/api/moderation/schools", "admin"),
     ("POST", "/api/moderation/schools", "admin"),
     ("POST", "/api/moderation/schools/1/revoke", "admin"),
+    ("GET", "/api/moderation/export.zip", "admin"),
     ("GET", "/api/moderation/removal-requests", "moderator"),
     ("POST", "/api/moderation/removal-requests/1/resolve", "moderator"),
     ("GET", "/api/moderation/sources", "moderator"),  # the poller's; checked once it lands
@@ -101,7 +102,7 @@ async def test_a_moderator_on_every_admin_route_is_403(
 ) -> None:
     csrf = await sign_in(client, settings, email="benevole@ecole.test", role="moderator")
     admin_routes = [r for r in _present(app, ROUTES) if r[2] == "admin"]
-    assert len(admin_routes) == 12
+    assert len(admin_routes) == 13
     wrong = []
     for method, path, _ in admin_routes:
         response = await client.request(method, path, json={}, headers={"X-CSRF-Token": csrf})

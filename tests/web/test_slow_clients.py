@@ -161,7 +161,12 @@ def test_concurrent_uploads_per_client_are_capped(
 
         stalled = [half_an_upload(url) for _ in range(cap)]
         refusals: list[httpx.Response] = []
-        wait_for(lambda: refusals.append(send()) or refusals[-1].status_code == 429, "a 429")
+
+        def refused_once_more() -> bool:
+            refusals.append(send())
+            return refusals[-1].status_code == 429
+
+        wait_for(refused_once_more, "a 429")
         refused = refusals[-1]
         assert refused.json()["error"] == "too_many_concurrent_uploads"
         assert refused.json()["message_en"]

@@ -24,6 +24,7 @@ source:
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import random
@@ -152,6 +153,9 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._prepared = False
         self.owns_client = False
+        # Rounds this process ran and those that failed, by source (``/metrics``).
+        self.rounds: collections.Counter[str] = collections.Counter()
+        self.failed_rounds: collections.Counter[str] = collections.Counter()
 
     # -- running ---------------------------------------------------------------
 
@@ -229,6 +233,7 @@ class Poller:
         state = await self.schedule.claim(config.name, force=force)
         if state is None:
             return None
+        self.rounds[config.name] += 1
         result = RoundResult(config.name)
         source = self.sources[config.name]
         started = utcnow()
@@ -275,6 +280,7 @@ class Poller:
         exc: RetryableSourceError | PermanentSourceError,
         changes: dict[str, object],
     ) -> None:
+        self.failed_rounds[config.name] += 1
         failures = state.consecutive_failures + 1
         if isinstance(exc, PermanentSourceError):
             kind, delay = "permanent", self.timings.permanent_backoff

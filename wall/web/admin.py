@@ -15,6 +15,7 @@ from wall.errors import Conflict, InvalidField, NotFound
 from wall.models import Moderator, ModeratorSession
 from wall.moderation import audit, rules
 from wall.passwords import PasswordHashing
+from wall.state import app_state
 from wall.web import school_admin
 from wall.web.inputs import parse_id, parse_int
 from wall.web.responses import render
@@ -48,14 +49,14 @@ async def admin_page(request: Request) -> Response:
             "csrf_token": who.session.csrf_token,
             "email": who.moderator.email,
             "role": "admin",
-            "regions": request.state.settings.regions,
+            "regions": app_state(request)["settings"].regions,
         },
     )
 
 
 async def list_moderators(request: Request) -> Response:
     await require_moderator(request, role="admin")
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         counts = dict(
             (
                 await session.execute(
@@ -87,9 +88,9 @@ async def add_moderator(request: Request) -> Response:
         raise InvalidField(
             f"Le mot de passe a au moins {MIN_PASSWORD} caractères.", code="weak_password"
         )
-    hashing: PasswordHashing = request.state.password_hashing
+    hashing: PasswordHashing = app_state(request)["password_hashing"]
     password_hash = await hashing.hash(password)  # in the pool, before the transaction
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         exists = await session.scalar(
             select(Moderator.id).where(Moderator.email == email.strip().lower())
         )
@@ -130,7 +131,7 @@ async def update_moderator(request: Request) -> Response:
     if disabled is not None and not isinstance(disabled, bool):
         raise InvalidField("disabled vaut true ou false.", code="invalid_change")
     client = client_ip(request)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         moderator = await _target(request, session)
         if moderator.id == who.moderator.id:
             raise Conflict(
@@ -165,7 +166,7 @@ async def update_moderator(request: Request) -> Response:
 async def end_sessions(request: Request) -> Response:
     """End every session of a moderator (a lost phone, a volunteer gone home)."""
     who = await require_moderator(request, role="admin")
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         moderator = await _target(request, session)
         ended = await auth.close_all_sessions(session, moderator.id)
         await audit.record(
@@ -181,7 +182,7 @@ async def end_sessions(request: Request) -> Response:
 
 async def get_rules(request: Request) -> Response:
     await require_moderator(request, role="admin")
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         config = await rules.load(session)
     return JSONResponse(config.to_json())
 
@@ -190,7 +191,7 @@ async def put_rules(request: Request) -> Response:
     """Replace some or all rule settings; the others keep their value."""
     who = await require_moderator(request, role="admin")
     data = await read_json(request)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         config = await rules.save(session, data, who.moderator, client_ip(request))
     return JSONResponse(config.to_json())
 
@@ -210,7 +211,7 @@ async def audit_log(request: Request) -> Response:
         else None
     )
     action, actor = _audit_filters(request)
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         entries = await audit.page(session, limit, before, action=action, actor=actor)
     next_id = entries[-1].id if len(entries) == limit else None
     return JSONResponse({"entries": [audit.entry_json(e) for e in entries], "next": next_id})
@@ -219,7 +220,7 @@ async def audit_log(request: Request) -> Response:
 async def audit_csv(request: Request) -> Response:
     who = await require_moderator(request, role="admin")
     action, actor = _audit_filters(request)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         entries = await audit.stream_all(session, action=action, actor=actor)
         await audit.record(
             session, "audit.exported", actor=who.moderator, client=client_ip(request)

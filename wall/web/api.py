@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from wall import events, photos
 from wall.moderation.states import Status
+from wall.state import app_state
 from wall.web import answers
 from wall.web.inputs import last_event_id
 
@@ -22,11 +23,11 @@ async def wall_photos(request: Request) -> Response:
     before = request.query_params.get("before")
     if before is not None:
         photos.decode_cursor(before)  # a bad cursor is refused before the cache
-    hub: events.EventHub = request.state.hub
+    hub: events.EventHub = app_state(request)["hub"]
     last_event_id = hub.last_id
 
     async def compute() -> answers.Answer:
-        async with request.state.db.reading() as session:
+        async with app_state(request)["db"].reading() as session:
             rows, next_cursor = await photos.page_by_status(session, Status.APPROVED, limit, before)
             total = await photos.count_by_status(session, Status.APPROVED)
         payload: dict[str, object] = {
@@ -38,25 +39,27 @@ async def wall_photos(request: Request) -> Response:
         }
         return answers.encode(payload, volatile=frozenset({"last_event_id"}))
 
-    cache: answers.AnswerCache = request.state.answers
+    cache: answers.AnswerCache = app_state(request)["answers"]
     key = f"photos:{limit}:{before or ''}"
     return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 
 async def wall_events(request: Request) -> Response:
     body = events.stream(
-        request.state.hub, last_event_id(request), request.state.settings.heartbeat_seconds
+        app_state(request)["hub"],
+        last_event_id(request),
+        app_state(request)["settings"].heartbeat_seconds,
     )
     return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 async def wall_stats(request: Request) -> Response:
     async def compute() -> answers.Answer:
-        async with request.state.db.reading() as session:
+        async with app_state(request)["db"].reading() as session:
             return answers.encode(await photos.stats(session))
 
-    cache: answers.AnswerCache = request.state.answers
-    hub: events.EventHub = request.state.hub
+    cache: answers.AnswerCache = app_state(request)["answers"]
+    hub: events.EventHub = app_state(request)["hub"]
     return answers.respond(request, await cache.get_or_compute("stats", hub.last_id, compute))
 
 

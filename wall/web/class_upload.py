@@ -22,6 +22,7 @@ from wall.config import Settings
 from wall.consent import long_date
 from wall.errors import BadRequest, InvalidField, WallError
 from wall.models import SchoolInvite, utcnow
+from wall.state import app_state
 from wall.upload_service import ClassBatch, UploadService
 from wall.web.responses import render, wants_json
 
@@ -47,7 +48,7 @@ def _context(
     here = str(request.url_for("class_upload_page", token=token))
     context: dict[str, Any] = {
         "lang": lang,
-        "t": _words(request.state.settings, lang),
+        "t": _words(app_state(request)["settings"], lang),
         "invite": invite,
         "max_photos": uploads.MAX_CLASS_PHOTOS,
         "values": {"upload_key": secrets.token_urlsafe(18)},
@@ -63,12 +64,12 @@ def _context(
 
 
 def _message(request: Request, lang: str, exc: WallError) -> str:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     return wording.message_in(lang, exc, settings, uploads.upload_limits(settings))
 
 
 def _error_json(request: Request, exc: WallError, **extra: Any) -> Response:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     english = wording.english(exc, settings, uploads.upload_limits(settings))
     return JSONResponse(
         {**exc.to_json(), "message_en": english, **extra},
@@ -78,7 +79,7 @@ def _error_json(request: Request, exc: WallError, **extra: Any) -> Response:
 
 
 async def class_upload_page(request: Request) -> Response:
-    intake: UploadService = request.state.upload_service
+    intake: UploadService = app_state(request)["upload_service"]
     lang = wording.page_lang(request)
     try:
         invite = await intake.invite(request.path_params["token"])
@@ -88,7 +89,7 @@ async def class_upload_page(request: Request) -> Response:
         context = _context(request, lang, None, refused_link=_message(request, lang, exc))
         return render(request, "class_upload.html", context, status=exc.status)
     try:
-        uploads.check_window(request.state.settings, utcnow())
+        uploads.check_window(app_state(request)["settings"], utcnow())
     except WallError as exc:  # the link is good, but uploads are not open now
         closed = _message(request, lang, exc)
         return render(
@@ -98,8 +99,8 @@ async def class_upload_page(request: Request) -> Response:
 
 
 async def class_upload(request: Request) -> Response:
-    settings: Settings = request.state.settings
-    intake: UploadService = request.state.upload_service
+    settings: Settings = app_state(request)["settings"]
+    intake: UploadService = app_state(request)["upload_service"]
     lang = wording.page_lang(request)
     values: dict[str, str] = {}
     invite: SchoolInvite | None = None
@@ -154,7 +155,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
 
 
 def _refused_json(request: Request, lang: str, batch: ClassBatch) -> list[dict[str, str]]:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     limits = uploads.upload_limits(settings)
     return [
         {

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wall import logs
 from wall.errors import InternalError, WallError
 from wall.web.inputs import InvalidText, database_refused_text
 from wall.web.responses import error_response, render, wants_json
@@ -79,32 +80,36 @@ class RequestErrors:
             await send(message)
 
         request = Request(scope)
+        bound = logs.request_id.set(rid)  # the request's log lines carry its id
         try:
-            await self.app(scope, receive, send_with_id)
-        except ClientDisconnect:
-            log.info(
-                "client went away before its request was read: %s %s [request %s]",
-                scope["method"],
-                scope["path"],
-                rid,
-            )
-        except WallError as exc:
-            if not started:
-                await error_response(request, exc)(scope, receive, send_with_id)
-        except Exception as exc:
-            if database_refused_text(exc):
-                # An edge check is missing somewhere: still the client's mistake, not a 500.
-                log.warning(
-                    "text refused by the database: %s %s [request %s]",
+            try:
+                await self.app(scope, receive, send_with_id)
+            except ClientDisconnect:
+                log.info(
+                    "client went away before its request was read: %s %s [request %s]",
                     scope["method"],
                     scope["path"],
                     rid,
                 )
+            except WallError as exc:
                 if not started:
-                    await error_response(request, InvalidText())(scope, receive, send_with_id)
-                return
-            log.exception(
-                "unexpected error: %s %s [request %s]", scope["method"], scope["path"], rid
-            )
-            if not started:
-                await internal_error_response(request, rid)(scope, receive, send_with_id)
+                    await error_response(request, exc)(scope, receive, send_with_id)
+            except Exception as exc:
+                if database_refused_text(exc):
+                    # An edge check is missing somewhere: still the client's mistake, not a 500.
+                    log.warning(
+                        "text refused by the database: %s %s [request %s]",
+                        scope["method"],
+                        scope["path"],
+                        rid,
+                    )
+                    if not started:
+                        await error_response(request, InvalidText())(scope, receive, send_with_id)
+                    return
+                log.exception(
+                    "unexpected error: %s %s [request %s]", scope["method"], scope["path"], rid
+                )
+                if not started:
+                    await internal_error_response(request, rid)(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(bound)

@@ -28,6 +28,7 @@ from wall.errors import NotFound
 from wall.media import MediaStore
 from wall.moderation.states import Status
 from wall.photos import owner_of_media
+from wall.state import app_state
 from wall.web.session import signed_in
 
 PRIVATE = "private, no-store"
@@ -40,7 +41,7 @@ def public_cache_control(settings: Settings) -> str:
 
 async def media(request: Request) -> Response:
     name: str = request.path_params["name"]
-    store: MediaStore = request.state.media
+    store: MediaStore = app_state(request)["media"]
     public = store.public_path(name)
     if public is None:
         raise NotFound()
@@ -50,7 +51,7 @@ async def media(request: Request) -> Response:
         stat_result = os.stat(public)
     except FileNotFoundError:
         return await _not_published(request, store, name)
-    cache_control = public_cache_control(request.state.settings)
+    cache_control = public_cache_control(app_state(request)["settings"])
     return _file(request, public, name, stat_result, cache_control, conditional=True)
 
 
@@ -58,14 +59,14 @@ async def _not_published(request: Request, store: MediaStore, name: str) -> Resp
     path = store.path(name)
     if path is None:
         raise NotFound()
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         owner = await owner_of_media(session, name)
     if owner is None:
         raise NotFound()
     photo, media_file = owner
     if photo.status == Status.APPROVED and media_file.public:
         # Approved a moment ago by another process: its link is on its way.
-        cache_control = public_cache_control(request.state.settings)
+        cache_control = public_cache_control(app_state(request)["settings"])
         return _file(request, path, name, os.stat(path), cache_control, conditional=True)
     if await signed_in(request) is None:
         raise NotFound()

@@ -409,6 +409,20 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         )
     },
+    "/readyz": {
+        "get": operation(
+            "Ready for traffic: the database answers and its schema is at the migrations' head",
+            {
+                "200": json_body(obj({"status": STRING, "revision": array(STRING)})),
+                "503": json_body(
+                    ref("Error"),
+                    "database_unavailable, or migrations_not_at_head (with revision and head)",
+                ),
+                "422": {"$ref": "#/components/responses/E422"},
+                "500": {"$ref": "#/components/responses/E500"},
+            },
+        )
+    },
     "/openapi.json": {
         "get": operation("This description", replies({200: json_body({"type": "object"})}))
     },
@@ -783,6 +797,21 @@ PATHS: dict[str, dict[str, Any]] = {
                 query("actor", STRING, "only this actor"),
             ],
             security=MODERATOR_ONLY,
+        )
+    },
+    "/api/moderation/export.zip": {
+        "get": operation(
+            "The campaign's archive (admins): photos.csv (credits, consent records) and "
+            "media/, approved photos only",
+            replies(
+                {
+                    200: {
+                        "description": "ZIP file",
+                        "content": {"application/zip": {"schema": {"type": "string"}}},
+                    }
+                },
+                *SIGNED,
+            ),
         )
     },
     "/api/moderation/audit.csv": {

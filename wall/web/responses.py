@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from wall.errors import WallError
+from wall.state import app_state
 
 HTTP_MESSAGES = {
     404: ("not_found", "Cette page n'existe pas."),
@@ -18,7 +19,10 @@ HTTP_MESSAGES = {
 
 
 # Endpoints for programs outside /api/: their errors are JSON too.
-MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/openapi.json"})
+MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/readyz", "/openapi.json"})
+
+# Where an answered error leaves its code in the request's scope (for /metrics).
+ERROR_CODE_KEY = "wall.error_code"
 
 
 def wants_json(request: Request) -> bool:
@@ -31,11 +35,12 @@ def wants_json(request: Request) -> bool:
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.state.templates
+    templates: Jinja2Templates = app_state(request)["templates"]
     return templates.TemplateResponse(request, template, context, status_code=status)
 
 
 def error_response(request: Request, error: WallError) -> Response:
+    request.scope[ERROR_CODE_KEY] = error.code
     if wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
     response = render(

@@ -13,13 +13,14 @@ from wall import school_invites
 from wall.config import Settings
 from wall.errors import NotFound
 from wall.models import utcnow
+from wall.state import app_state
 from wall.web.inputs import parse_id
 from wall.web.session import client_ip, read_json, require_moderator
 
 
 async def list_invites(request: Request) -> Response:
     await require_moderator(request, role="admin")
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         listed = await school_invites.list_all(session)
     now = utcnow()
     return JSONResponse({"invites": [school_invites.invite_json(i, now) for i in listed]})
@@ -27,7 +28,7 @@ async def list_invites(request: Request) -> Response:
 
 async def add_invite(request: Request) -> Response:
     who = await require_moderator(request, role="admin")
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     data = await read_json(request)
     school = school_invites.clean_school(data.get("school"))
     region = school_invites.clean_region(data.get("region"), settings.regions)
@@ -45,10 +46,10 @@ async def add_invite(request: Request) -> Response:
         "invalid_upload_limit",
         "Nombre de photos",
     )
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         created = await school_invites.create(
             session,
-            request.state.secret_key,
+            app_state(request)["secret_key"],
             school=school,
             region=region,
             days=days,
@@ -67,7 +68,7 @@ async def revoke_invite(request: Request) -> Response:
     invite_id = parse_id(request.path_params["invite_id"])
     if invite_id is None:
         raise NotFound("Ce lien n'existe pas.", code="invite_not_found")
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         invite = await school_invites.revoke(
             session, invite_id, actor=who.moderator, client=client_ip(request)
         )

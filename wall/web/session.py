@@ -12,6 +12,7 @@ from wall import auth
 from wall.config import Settings
 from wall.errors import BadRequest, Forbidden, Unauthorized
 from wall.models import utcnow
+from wall.state import app_state
 from wall.web.inputs import check_json
 
 # Keep idle expiry honest without a write on every request.
@@ -25,16 +26,16 @@ async def signed_in(request: Request) -> auth.SignedIn | None:
     raw = request.cookies.get(auth.COOKIE_NAME)
     if not raw:
         return None
-    cookies: auth.SessionCookies = request.state.cookies
+    cookies: auth.SessionCookies = app_state(request)["cookies"]
     token = cookies.load(raw)
     if token is None:
         return None
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         return await auth.resolve_session(session, token)
 
 
 def needs_totp_enrolment(request: Request, who: auth.SignedIn) -> bool:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     return settings.require_admin_totp and who.is_admin and not who.moderator.totp_enabled
 
 
@@ -60,7 +61,7 @@ async def require_moderator(
             "Active d'abord la double authentification (TOTP).", code="totp_enrolment_required"
         )
     if utcnow() - who.session.last_seen_at > TOUCH_EVERY:
-        async with request.state.db.writing() as session:
+        async with app_state(request)["db"].writing() as session:
             await auth.touch_session(session, who.session.id)
     return who
 

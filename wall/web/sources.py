@@ -19,6 +19,7 @@ from wall.models import SourceState, utcnow
 from wall.photos import iso
 from wall.sources.base import SourceConfig
 from wall.sources.deletions import worst_ages
+from wall.state import app_state
 from wall.web.session import require_moderator
 
 
@@ -59,8 +60,8 @@ def source_json(
 
 async def list_sources(request: Request) -> Response:
     await require_moderator(request)
-    configs: list[SourceConfig] = request.state.sources
-    async with request.state.db.reading() as session:
+    configs: list[SourceConfig] = app_state(request)["sources"]
+    async with app_state(request)["db"].reading() as session:
         rows = await session.scalars(
             select(SourceState).where(SourceState.name.in_([c.name for c in configs]))
         )
