@@ -97,7 +97,7 @@ async def test_bad_values_are_422_and_store_nothing(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     csrf = await sign_in(client, settings)
-    cases = [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"school": ""}, "invalid_school"),
         ({"school": "É" * 121}, "invalid_school"),
         ({"school": "École", "region": "Atlantide"}, "unknown_region"),
