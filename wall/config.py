@@ -339,6 +339,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process looks for events written by other processes",
     ),
     Setting(
+        "WALL_CLAIM_IDLE_SECONDS",
+        "claim_idle_seconds",
+        "90",
+        _positive_float,
+        "a moderator idle this long gives back the photo they hold, so others get it",
+    ),
+    Setting(
         "WALL_RECHECK_SECONDS",
         "recheck_seconds",
         "600",
@@ -569,6 +576,7 @@ class Settings:
     regions: tuple[str, ...] = QUEBEC_REGIONS
     heartbeat_seconds: float = 15.0
     event_poll_seconds: float = 0.5
+    claim_idle_seconds: float = 90.0
     recheck_seconds: float = 600.0
     sweep_after_seconds: float = 3600.0
     answer_cache_seconds: float = 30.0
