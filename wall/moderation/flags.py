@@ -37,11 +37,3 @@ FLAG_LABELS: dict[str, tuple[str, str]] = {
 def flag_json(code: str) -> dict[str, Any]:
     label, explanation = FLAG_LABELS.get(code, (code, ""))
     return {"code": code, "label": label, "explanation": explanation}
-
-
-def table_json() -> dict[str, dict[str, str]]:
-    """The whole table, for the page's script and filter."""
-    return {
-        code: {"label": label, "explanation": explanation}
-        for code, (label, explanation) in FLAG_LABELS.items()
-    }

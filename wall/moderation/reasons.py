@@ -17,6 +17,14 @@ REJECTION_REASONS: dict[str, str] = {
     "inappropriate": "Contenu inapproprié ou offensant",
     "poor_quality": "Photo floue, trop sombre ou en double",
 }
+# A word or two for the sticky hint line.
+SHORT_LABELS: dict[str, str] = {
+    "off_topic": "hors sujet",
+    "face_without_consent": "visage",
+    "personal_information": "renseignements",
+    "inappropriate": "inapproprié",
+    "poor_quality": "qualité",
+}
 
 
 def check(raw: object) -> str | None:

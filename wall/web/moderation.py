@@ -7,7 +7,6 @@ app mounts the whole moderation side from here.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -80,9 +79,11 @@ async def moderation_page(request: Request) -> Response:
             "max_pinned": settings.max_pinned,
             "claim_idle_seconds": int(settings.claim_idle_seconds),
             "flag_table": flags.FLAG_LABELS,
-            "flag_json": json.dumps(flags.table_json(), ensure_ascii=False),
-            "reasons": list(reasons.REJECTION_REASONS.items()),
-            "reasons_json": json.dumps(reasons.REJECTION_REASONS, ensure_ascii=False),
+            "reasons": [
+                (code, reasons.SHORT_LABELS[code], label)
+                for code, label in reasons.REJECTION_REASONS.items()
+            ],
+            "reason_data": reasons.REJECTION_REASONS,
         },
     )
 
