@@ -22,9 +22,12 @@
   const me = app.dataset.email;
   const isAdmin = app.dataset.role === "admin";
   const idleMs = Number(app.dataset.idleSeconds || "90") * 1000;
-  const REASONS = JSON.parse(document.getElementById("mod-reasons").textContent);
-  const REASON_CODES = Object.keys(REASONS);
+  const REASON_PAIRS = JSON.parse(document.getElementById("mod-reasons").textContent);
+  const REASONS = Object.fromEntries(REASON_PAIRS);
+  const REASON_CODES = REASON_PAIRS.map(([code]) => code);
 
+  // data-holding on #mod-app says which photo this page holds once a hand-out
+  // is settled (tests and assistive tools read it).
   const state = {
     status: "pending", photos: [], current: 0, next: null, selected: new Set(),
     holding: null, idle: false, lastActivity: Date.now(), lastRenew: 0,
@@ -105,13 +108,17 @@
     return line;
   }
 
-  function row(photo, index) {
+  function row(photo, index, images) {
     const item = el("li", "mod-item");
     item.dataset.id = photo.id;
     item.tabIndex = -1;
     if (heldByOther(photo)) item.classList.add("claimed-by-other");
-    const img = document.createElement("img");
-    img.src = photo.public_url || photo.media_url;
+    // Reuse the image already shown: private files are "no-store", so a new
+    // <img> would download the photo again on every redraw.
+    const src = photo.public_url || photo.media_url;
+    const kept = images.get(photo.id);
+    const img = kept && kept.getAttribute("src") === src ? kept : document.createElement("img");
+    if (img !== kept) img.src = src;
     img.alt = photo.alt || "";
     img.loading = index < 3 ? "eager" : "lazy";
     img.title = "Agrandir (z)";
@@ -140,9 +147,9 @@
     meta.appendChild(facts(photo));
     if (photo.faces_blurred) meta.appendChild(el("p", "mod-blurred", "Visages floutés sur le mur : « z » montre l'original."));
     if (photo.flag_labels && photo.flag_labels.length) {
-      const flagList = el("ul", "flags");
+      const flagList = el("div", "flags");
       for (const flag of photo.flag_labels) {
-        const entry = el("li", "flag-entry");
+        const entry = el("p", "flag-entry");
         entry.append(el("span", "flag", flag.label), " ", el("span", "flag-why", flag.explanation));
         flagList.appendChild(entry);
       }
@@ -163,12 +170,17 @@
     }
     meta.appendChild(actions);
     item.appendChild(meta);
-    img.addEventListener("click", () => { setCurrent(index); openZoom(); });
+    img.onclick = () => { setCurrent(index); openZoom(); };
     return item;
   }
 
   function render() {
-    list.replaceChildren(...state.photos.map(row));
+    const images = new Map();
+    for (const item of list.children) {
+      const img = item.querySelector("img");
+      if (img) images.set(item.dataset.id, img);
+    }
+    list.replaceChildren(...state.photos.map((photo, index) => row(photo, index, images)));
     empty.hidden = state.photos.length > 0;
     moreButton.hidden = !state.next;
     if (state.current >= state.photos.length) state.current = Math.max(0, state.photos.length - 1);
@@ -180,7 +192,6 @@
     for (let i = 0; i < items.length; i++) items[i].classList.toggle("current", i === state.current);
     const item = items[state.current];
     if (item) item.scrollIntoView({ block: "nearest" });
-    app.dataset.holding = state.holding || "";
   }
 
   // Move to another photo with j/k: photos held by others are passed over.

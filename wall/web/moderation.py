@@ -83,7 +83,8 @@ async def moderation_page(request: Request) -> Response:
                 (code, reasons.SHORT_LABELS[code], label)
                 for code, label in reasons.REJECTION_REASONS.items()
             ],
-            "reason_data": reasons.REJECTION_REASONS,
+            # Pairs, not an object: ``tojson`` sorts keys, and the order is the keys 1 to 5.
+            "reason_data": list(reasons.REJECTION_REASONS.items()),
         },
     )
 
