@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Response, sync_playwright
 
+from tests.axe import axe_script, serious_violations
 from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.factories import ADMIN_PASSWORD, add_moderator
 from tests.live import LiveServer
@@ -218,3 +219,20 @@ def test_sticky_header_zoom_facts_and_contrast_at_1366x768(
         page.wait_for_selector("#moderators tr")
         problems += low_contrast(page)
         assert sorted(set(problems)) == [], "\n".join(sorted(set(problems)))
+
+
+def test_axe_finds_nothing_serious_on_the_moderation_and_admin_pages(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    script = axe_script()
+    asyncio.run(add_moderator(settings))
+    asyncio.run(network_photo(settings, flags=["sensitive"], green_score=0.0))
+    asyncio.run(many_pending(settings, 3))
+    with chromium() as browser:
+        page = moderator_page(browser, live_server, "admin@ecole.test")
+        wait_holding_other_than(page, "")
+        found = serious_violations(page, script)
+        page.goto(f"{live_server.url}/moderation/admin")
+        page.wait_for_selector("#moderators tr")
+        found += serious_violations(page, script)
+    assert found == []
