@@ -158,7 +158,7 @@ def test_reject_with_a_reason_key_shows_in_the_audit_csv_and_the_rejected_tab(
     assert "reason_code=off_topic (Hors sujet : rien à voir avec la vague verte)" in row["details"]
 
 
-def test_sticky_header_zoom_facts_and_contrast_at_1366x768(
+def test_sticky_header_zoom_facts_and_contrast_at_1366x768_and_on_login(
     live_server: LiveServer, settings: Settings
 ) -> None:
     asyncio.run(add_moderator(settings))
@@ -218,10 +218,15 @@ def test_sticky_header_zoom_facts_and_contrast_at_1366x768(
         page.goto(f"{live_server.url}/moderation/admin")
         page.wait_for_selector("#moderators tr")
         problems += low_contrast(page)
+        login = browser.new_page()
+        for lang, html_lang in (("fr", "fr-CA"), ("en", "en-CA")):
+            login.goto(f"{live_server.url}/login?lang={lang}")
+            assert login.get_attribute("html", "lang") == html_lang
+            problems += low_contrast(login)
         assert sorted(set(problems)) == [], "\n".join(sorted(set(problems)))
 
 
-def test_axe_finds_nothing_serious_on_the_moderation_and_admin_pages(
+def test_axe_finds_nothing_serious_on_login_moderation_and_admin_pages(
     live_server: LiveServer, settings: Settings
 ) -> None:
     script = axe_script()
@@ -229,10 +234,13 @@ def test_axe_finds_nothing_serious_on_the_moderation_and_admin_pages(
     asyncio.run(network_photo(settings, flags=["sensitive"], green_score=0.0))
     asyncio.run(many_pending(settings, 3))
     with chromium() as browser:
+        login = browser.new_page()
+        login.goto(f"{live_server.url}/login")
+        found = serious_violations(login, script) + low_contrast(login)
         page = moderator_page(browser, live_server, "admin@ecole.test")
         wait_holding_other_than(page, "")
-        found = serious_violations(page, script)
+        found += serious_violations(page, script)
         page.goto(f"{live_server.url}/moderation/admin")
         page.wait_for_selector("#moderators tr")
         found += serious_violations(page, script)
-    assert found == []
+    assert found == [], "\n".join(found)

@@ -35,6 +35,7 @@ LOGIN_TEXT = {
         "submit": "Se connecter",
         "switch": "English",
         "switch_lang": "en",
+        "html_lang": "fr-CA",
     },
     "en": {
         "title": "Moderation sign-in",
@@ -44,6 +45,7 @@ LOGIN_TEXT = {
         "submit": "Sign in",
         "switch": "Français",
         "switch_lang": "fr",
+        "html_lang": "en-CA",
     },
 }
 
