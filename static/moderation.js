@@ -100,10 +100,10 @@
     const decision = photo.last_decision;
     if (!decision || state.status === "pending") return null;
     const line = el("p", "mod-decision");
-    const parts = [`Décision : ${decision.action}`];
+    const parts = [`Décision\u00a0: ${decision.action}`];
     if (decision.by) parts.push(`par ${decision.by}`);
-    if (decision.reason_label) parts.push(`raison : ${decision.reason_label}`);
-    if (decision.reason) parts.push(`« ${decision.reason} »`);
+    if (decision.reason_label) parts.push(`raison\u00a0: ${decision.reason_label}`);
+    if (decision.reason) parts.push(`«\u00a0${decision.reason}\u00a0»`);
     line.textContent = parts.join(" · ");
     return line;
   }
@@ -145,7 +145,7 @@
     meta.appendChild(el("p", "caption", photo.caption || "—"));
     if (photo.alt) meta.appendChild(el("p", "alt", `Texte alt : ${photo.alt}`));
     meta.appendChild(facts(photo));
-    if (photo.faces_blurred) meta.appendChild(el("p", "mod-blurred", "Visages floutés sur le mur : « z » montre l'original."));
+    if (photo.faces_blurred) meta.appendChild(el("p", "mod-blurred", "Visages floutés sur le mur\u00a0: «\u00a0z\u00a0» montre l'original."));
     if (photo.flag_labels && photo.flag_labels.length) {
       const flagList = el("div", "flags");
       for (const flag of photo.flag_labels) {
@@ -354,7 +354,7 @@
     zoomImage.src = photo.media_url;
     zoomImage.alt = photo.alt || "Photo en pleine résolution";
     document.getElementById("mod-zoom-note").textContent = photo.faces_blurred
-      ? "Original non flouté : le mur montre les visages floutés." : "";
+      ? "Original non flouté\u00a0: le mur montre les visages floutés." : "";
     zoom.hidden = false;
     document.getElementById("mod-zoom-close").focus();
   }
@@ -381,7 +381,7 @@
     badge.textContent = String(stats.removal_requests_open);
     document.getElementById("stat-intake").textContent = stats.intake_paused_since ? "en pause" : "ouvertes";
     const online = stats.online || [];
-    document.getElementById("mod-online").textContent = "En ligne : " + (online.length
+    document.getElementById("mod-online").textContent = "En ligne\u00a0: " + (online.length
       ? online.map((m) => m.moderator + (m.holding ? " (sur une photo)" : "")).join(", ") : "personne");
     const toggle = document.getElementById("intake-toggle");
     if (toggle) {
@@ -512,7 +512,7 @@
     state.lastActivity = Date.now();
     if (state.idle) {
       state.idle = false;
-      say("De retour : une photo t'est attribuée.");
+      say("De retour\u00a0: une photo t'est attribuée.");
       takeNext();
     }
   }

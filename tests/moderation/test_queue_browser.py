@@ -22,6 +22,7 @@ from tests.live import LiveServer
 from tests.moderation.contrast import low_contrast
 from tests.moderation.factories import many_pending, network_photo
 from wall.config import Settings
+from wall.moderation.reasons import REJECTION_REASONS
 
 pytestmark = [
     pytest.mark.browser,
@@ -150,12 +151,12 @@ def test_reject_with_a_reason_key_shows_in_the_audit_csv_and_the_rejected_tab(
         page.click(".mod-tabs [data-status=rejected]")
         page.wait_for_selector(f"#mod-queue li[data-id='{photo_id}'] .mod-decision")
         line = page.inner_text(f"#mod-queue li[data-id='{photo_id}'] .mod-decision")
-        assert "Hors sujet : rien à voir avec la vague verte" in line
+        assert REJECTION_REASONS["off_topic"] in line
     with api(live_server, "admin@ecole.test") as http:
         rows = list(csv.DictReader(io.StringIO(http.get("/api/moderation/audit.csv").text)))
     (row,) = [r for r in rows if r["action"] == "decision.reject"]
     assert row["photo_id"] == photo_id
-    assert "reason_code=off_topic (Hors sujet : rien à voir avec la vague verte)" in row["details"]
+    assert f"reason_code=off_topic ({REJECTION_REASONS['off_topic']})" in row["details"]
 
 
 def test_sticky_header_zoom_facts_and_contrast_at_1366x768_and_on_login(

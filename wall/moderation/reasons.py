@@ -1,5 +1,6 @@
 """Quick rejection reasons: stable codes, with the French words moderators and admins read.
 
+French typography: a no-break space before ``:``.
 Moderators pick one with the keys ``1`` to ``5``. The code is stored in the
 decision row and the audit log and survives the purge; a free-text reason,
 which may name a child, is kept only until the purge redacts it.
@@ -11,7 +12,7 @@ from wall.errors import InvalidField
 
 # In key order: the first is key 1. Codes never change meaning once shipped.
 REJECTION_REASONS: dict[str, str] = {
-    "off_topic": "Hors sujet : rien à voir avec la vague verte",
+    "off_topic": "Hors sujet\u00a0: rien à voir avec la vague verte",
     "face_without_consent": "Visage reconnaissable sans consentement",
     "personal_information": "Renseignements personnels visibles (nom, adresse, plaque)",
     "inappropriate": "Contenu inapproprié ou offensant",
@@ -33,7 +34,8 @@ def check(raw: object) -> str | None:
         return None
     if not isinstance(raw, str) or raw not in REJECTION_REASONS:
         raise InvalidField(
-            "Raison inconnue : " + ", ".join(REJECTION_REASONS) + ".", code="invalid_reason_code"
+            "Raison inconnue\u00a0: " + ", ".join(REJECTION_REASONS) + ".",
+            code="invalid_reason_code",
         )
     return raw
 
