@@ -82,6 +82,13 @@ async def test_unknown_or_misplaced_codes_are_refused_and_nothing_is_stored(
     assert approve.status_code == 422 and approve.json()["error"] == "invalid_reason_code"
     pending = (await client.get("/api/moderation/photos")).json()["photos"]
     assert [p["id"] for p in pending] == [photo_id]
+    bulk_approve = await client.post(
+        "/api/moderation/photos/bulk",
+        json={"action": "approve", "ids": [photo_id], "reason_code": "poor_quality"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert bulk_approve.status_code == 422
+    assert bulk_approve.json()["error"] == "invalid_reason_code"
     bulk = await client.post(
         "/api/moderation/photos/bulk",
         json={"action": "reject", "ids": [photo_id], "reason_code": "poor_quality"},

@@ -147,7 +147,9 @@ async def _hold(
     if row is None:
         row = Claim(photo_id=photo_id, moderator_id=moderator.id, claimed_at=now, expires_at=now)
         session.add(row)
-    row.moderator_id = moderator.id
+    elif row.moderator_id != moderator.id:  # an expired claim of someone else's
+        row.moderator_id = moderator.id
+        row.claimed_at = now
     row.expires_at = now + ttl
     await session.flush()
     events.append(

@@ -184,6 +184,11 @@ async def bulk_decision(request: Request) -> Response:
         raise InvalidField(f"ids est une liste de 1 à {MAX_BULK} identifiants.", code="invalid_ids")
     reason = _reason(data)
     reason_code = reasons.check(data.get("reason_code"))
+    if reason_code is not None and action is not Action.REJECT:
+        # Refused once for the whole selection, not once per photo.
+        raise InvalidField(
+            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
+        )
     results: list[dict[str, Any]] = []
     for photo_id in dict.fromkeys(ids):
         try:
