@@ -230,7 +230,11 @@
     if (state.status !== "pending") return;
     const answer = await api("POST", `${app.dataset.nextUrl}?${filterParams()}`, {});
     if (!answer.ok) { say(answer.data.message || "Impossible d'obtenir une photo.", true); return; }
-    const photo = answer.data.photo;
+    showHanded(answer.data.photo);
+  }
+
+  // Show the photo the server handed out (null: nothing free for us).
+  function showHanded(photo) {
     state.holding = photo ? photo.id : null;
     state.lastRenew = Date.now();
     if (photo) {
@@ -285,7 +289,11 @@
     if (action === "erase" && !confirm("Effacer définitivement cette photo, ses fichiers et ses données? Rien ne pourra la remettre.")) return;
     const body = { action, reason };
     if (reasonCode) body.reason_code = reasonCode;
-    const answer = await api("POST", `/api/moderation/photos/${encodeURIComponent(photo.id)}/decision`, body);
+    // In the pending tab the answer also brings the next photo, claimed for us.
+    const pending = state.status === "pending";
+    if (pending) body.take_next = true;
+    const url = `/api/moderation/photos/${encodeURIComponent(photo.id)}/decision` + (pending ? `?${filterParams()}` : "");
+    const answer = await api("POST", url, body);
     if (answer.ok) {
       const why = reasonCode ? ` (${REASONS[reasonCode]})` : "";
       say(`${labelOf(action)}${why} : ${photo.caption ? photo.caption.slice(0, 40) : photo.id}. « u » pour annuler.`);
@@ -310,8 +318,8 @@
       state.selected.delete(id);
     }
     if (state.holding === id) state.holding = null;
-    render();
-    if (state.status === "pending") takeNext();
+    if (photo && "next_photo" in photo) showHanded(photo.next_photo);
+    else { render(); if (state.status === "pending") takeNext(); }
     refreshStats();
   }
 
@@ -553,7 +561,7 @@
       }
     }
     if (data.status === "pending" && state.status === "pending") scheduleReload();
-    refreshStats();
+    if (data.by !== me) refreshStats();  // our own decisions refresh them already
   });
   events.addEventListener("queue.claimed", (event) => {
     const data = JSON.parse(event.data);

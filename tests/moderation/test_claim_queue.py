@@ -94,6 +94,41 @@ async def test_parallel_moderators_never_get_the_same_photo(
     assert [await take_next(http, csrf) for http, csrf in moderators] == [None] * 6
 
 
+async def test_a_decision_brings_the_next_free_photo_to_each_moderator(
+    moderators: Moderators, settings: Settings
+) -> None:
+    ids = await many_pending(settings, 7)
+    held = await asyncio.gather(*(take_next(http, csrf) for http, csrf in moderators))
+    assert sorted(held, key=ids.index) == ids[:3]
+    answers = await asyncio.gather(
+        *(
+            http.post(
+                f"/api/moderation/photos/{photo_id}/decision",
+                json={"action": "approve", "take_next": True},
+                headers={"X-CSRF-Token": csrf},
+            )
+            for (http, csrf), photo_id in zip(moderators, held, strict=True)
+        )
+    )
+    assert [a.status_code for a in answers] == [200] * 3
+    following = [a.json()["next_photo"]["id"] for a in answers]
+    assert sorted(following, key=ids.index) == ids[3:6]  # three different photos, the oldest
+    owners = await claims_held(settings)
+    assert sorted(owners) == sorted(following) and len(set(owners.values())) == 3
+    plain = await moderators[0][0].post(
+        f"/api/moderation/photos/{following[0]}/decision",
+        json={"action": "approve"},
+        headers={"X-CSRF-Token": moderators[0][1]},
+    )
+    assert plain.status_code == 200 and "next_photo" not in plain.json()
+    bad = await moderators[1][0].post(
+        f"/api/moderation/photos/{following[1]}/decision",
+        json={"action": "approve", "take_next": "yes"},
+        headers={"X-CSRF-Token": moderators[1][1]},
+    )
+    assert bad.status_code == 422 and bad.json()["error"] == "invalid_take_next"
+
+
 async def test_a_held_photo_is_skipped_and_a_reload_keeps_ones_own(
     moderators: Moderators, settings: Settings
 ) -> None:

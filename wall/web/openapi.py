@@ -330,7 +330,7 @@ def _upload_replies() -> dict[str, Any]:
 CREDENTIALS = obj({"email": STRING, "password": STRING}, {"totp": STRING})
 DECISION = obj(
     {"action": {"type": "string", "enum": [a.value for a in Action if a is not Action.WITHDRAW]}},
-    {"reason": nullable(STRING), "reason_code": nullable(REASON_CODE)},
+    {"reason": nullable(STRING), "reason_code": nullable(REASON_CODE), "take_next": BOOLEAN},
 )
 BULK = obj(
     {
@@ -525,9 +525,25 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/moderation/photos/{photo_id}/decision": {
         "post": operation(
-            "Decide on a photo",
-            replies({200: json_body(ref("ModPhoto"))}, *SIGNED, 404, 409, 422),
-            parameters=[PHOTO_ID],
+            "Decide on a photo (take_next: and claim the next free one, in next_photo)",
+            replies(
+                {
+                    200: json_body(
+                        {
+                            "allOf": [
+                                ref("ModPhoto"),
+                                obj({}, {"next_photo": nullable(ref("ModPhoto"))}),
+                            ]
+                        }
+                    )
+                },
+                *SIGNED,
+                400,
+                404,
+                409,
+                422,
+            ),
+            parameters=[PHOTO_ID, *FILTERS],
             body=request_json(DECISION),
             security=WRITE_AS_MODERATOR,
         )
