@@ -1,5 +1,11 @@
-// The moderation queue: keyboard first (a r j k p u x d), mouse and touch too.
+// The moderation queue: keyboard first (a r 1-5 j k z p u x d), mouse and touch too.
 // The server enforces every rule; this page only asks and shows the answers.
+//
+// In the pending tab the server hands out the photo to work on
+// (POST /api/moderation/next): the oldest one nobody else holds. The claim is
+// renewed while the moderator is active, given back after
+// WALL_CLAIM_IDLE_SECONDS without a key, click or scroll, and given back by a
+// beacon when the tab is closed.
 (function () {
   "use strict";
   const app = document.getElementById("mod-app");
@@ -10,11 +16,22 @@
   const moreButton = document.getElementById("load-more");
   const filters = document.getElementById("mod-filters");
   const bulkBar = document.getElementById("mod-bulk");
+  const zoom = document.getElementById("mod-zoom");
+  const zoomImage = document.getElementById("mod-zoom-img");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const me = app.dataset.email;
   const isAdmin = app.dataset.role === "admin";
+  const idleMs = Number(app.dataset.idleSeconds || "90") * 1000;
+  const REASON_PAIRS = JSON.parse(document.getElementById("mod-reasons").textContent);
+  const REASONS = Object.fromEntries(REASON_PAIRS);
+  const REASON_CODES = REASON_PAIRS.map(([code]) => code);
 
-  const state = { status: "pending", photos: [], current: 0, next: null, selected: new Set(), claimed: null };
+  // data-holding on #mod-app says which photo this page holds once a hand-out
+  // is settled (tests and assistive tools read it).
+  const state = {
+    status: "pending", photos: [], current: 0, next: null, selected: new Set(),
+    holding: null, idle: false, lastActivity: Date.now(), lastRenew: 0,
+  };
 
   function say(text, isError) {
     statusLine.textContent = text;
@@ -52,16 +69,59 @@
     rejected: [["approve", "Approuver (a)"], ["remove", "Retirer (d)"]],
     removed: isAdmin ? [["restore", "Restaurer (admin)"], ["erase", "Effacer définitivement (admin)"]] : [],
   };
+  const AGES = {
+    "14_or_older": "14 ans ou plus",
+    guardian_consent: "moins de 14 ans, avec l'accord d'un parent ou tuteur",
+  };
 
-  function row(photo, index) {
+  function heldByOther(photo) { return Boolean(photo.claimed_by && photo.claimed_by !== me); }
+
+  function facts(photo) {
+    const box = el("dl", "mod-facts");
+    function fact(term, value) {
+      const row = el("div");
+      row.append(el("dt", "", term), el("dd", "", value));
+      box.appendChild(row);
+    }
+    const green = photo.green_score === null ? "?" : `${Math.round(photo.green_score * 100)} %`;
+    fact("Région", photo.region || "—");
+    fact("Attente", waited(photo.submitted_at));
+    fact("Vert", green);
+    if (photo.source === "upload") {
+      fact("Âge", AGES[photo.age_confirmation] || "non précisé");
+      fact("École", photo.school || "—");
+      fact("Nom affiché", photo.show_name ? "oui" : "non");
+    }
+    if (photo.pinned) fact("Épinglée", "oui");
+    return box;
+  }
+
+  function decisionLine(photo) {
+    const decision = photo.last_decision;
+    if (!decision || state.status === "pending") return null;
+    const line = el("p", "mod-decision");
+    const parts = [`Décision\u00a0: ${decision.action}`];
+    if (decision.by) parts.push(`par ${decision.by}`);
+    if (decision.reason_label) parts.push(`raison\u00a0: ${decision.reason_label}`);
+    if (decision.reason) parts.push(`«\u00a0${decision.reason}\u00a0»`);
+    line.textContent = parts.join(" · ");
+    return line;
+  }
+
+  function row(photo, index, images) {
     const item = el("li", "mod-item");
     item.dataset.id = photo.id;
     item.tabIndex = -1;
-    if (photo.claimed_by && photo.claimed_by !== me) item.classList.add("claimed-by-other");
-    const img = document.createElement("img");
-    img.src = photo.media_url;
+    if (heldByOther(photo)) item.classList.add("claimed-by-other");
+    // Reuse the image already shown: private files are "no-store", so a new
+    // <img> would download the photo again on every redraw.
+    const src = photo.public_url || photo.media_url;
+    const kept = images.get(photo.id);
+    const img = kept && kept.getAttribute("src") === src ? kept : document.createElement("img");
+    if (img !== kept) img.src = src;
     img.alt = photo.alt || "";
     img.loading = index < 3 ? "eager" : "lazy";
+    img.title = "Agrandir (z)";
     item.appendChild(img);
     const meta = el("div", "mod-meta");
     const select = document.createElement("input");
@@ -74,20 +134,30 @@
     head.append(select, " ", el("strong", "", photo.source), " · ",
       photo.author.name || photo.author.handle || "anonyme");
     if (photo.author.handle && photo.author.name) head.append(` (${photo.author.handle})`);
+    if (photo.permalink) {
+      const link = el("a", "mod-source", "publication d'origine");
+      link.href = photo.permalink;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      head.append(" · ", link);
+    }
     meta.appendChild(head);
     meta.appendChild(el("p", "caption", photo.caption || "—"));
     if (photo.alt) meta.appendChild(el("p", "alt", `Texte alt : ${photo.alt}`));
-    const facts = el("p");
-    const green = photo.green_score === null ? "?" : `${Math.round(photo.green_score * 100)} %`;
-    facts.textContent = `Vert : ${green} · Région : ${photo.region || "—"} · Attente : ${waited(photo.submitted_at)}`;
-    if (photo.pinned) facts.textContent += " · épinglée";
-    meta.appendChild(facts);
-    if (photo.flags.length) {
-      const flags = el("p");
-      for (const flag of photo.flags) flags.appendChild(el("span", "flag", flag));
-      meta.appendChild(flags);
+    meta.appendChild(facts(photo));
+    if (photo.faces_blurred) meta.appendChild(el("p", "mod-blurred", "Visages floutés sur le mur\u00a0: «\u00a0z\u00a0» montre l'original."));
+    if (photo.flag_labels && photo.flag_labels.length) {
+      const flagList = el("div", "flags");
+      for (const flag of photo.flag_labels) {
+        const entry = el("p", "flag-entry");
+        entry.append(el("span", "flag", flag.label), " ", el("span", "flag-why", flag.explanation));
+        flagList.appendChild(entry);
+      }
+      meta.appendChild(flagList);
     }
-    if (photo.claimed_by && photo.claimed_by !== me) meta.appendChild(el("p", "claim", `Prise par ${photo.claimed_by}`));
+    const decision = decisionLine(photo);
+    if (decision) meta.appendChild(decision);
+    if (heldByOther(photo)) meta.appendChild(el("p", "claim", `Prise par ${photo.claimed_by}`));
     const actions = el("div", "mod-actions");
     for (const [action, label] of ACTIONS[photo.status] || []) {
       if (action === "pin" && photo.pinned) continue;
@@ -100,12 +170,17 @@
     }
     meta.appendChild(actions);
     item.appendChild(meta);
-    item.addEventListener("click", (event) => { if (event.target === img) setCurrent(index); });
+    img.onclick = () => { setCurrent(index); openZoom(); };
     return item;
   }
 
   function render() {
-    list.replaceChildren(...state.photos.map(row));
+    const images = new Map();
+    for (const item of list.children) {
+      const img = item.querySelector("img");
+      if (img) images.set(item.dataset.id, img);
+    }
+    list.replaceChildren(...state.photos.map((photo, index) => row(photo, index, images)));
     empty.hidden = state.photos.length > 0;
     moreButton.hidden = !state.next;
     if (state.current >= state.photos.length) state.current = Math.max(0, state.photos.length - 1);
@@ -116,31 +191,74 @@
     const items = list.children;
     for (let i = 0; i < items.length; i++) items[i].classList.toggle("current", i === state.current);
     const item = items[state.current];
-    if (item) {
-      item.scrollIntoView({ block: "nearest" });
-      claimCurrent();
-    }
+    if (item) item.scrollIntoView({ block: "nearest" });
+  }
+
+  // Move to another photo with j/k: photos held by others are passed over.
+  function move(step) {
+    let index = state.current + step;
+    while (index >= 0 && index < state.photos.length && state.status === "pending" && heldByOther(state.photos[index])) index += step;
+    if (index < 0 || index >= state.photos.length) return;
+    state.current = index;
+    highlight();
+    claimCurrent();
   }
 
   function setCurrent(index) {
     state.current = Math.max(0, Math.min(index, state.photos.length - 1));
     highlight();
+    claimCurrent();
   }
 
   async function claimCurrent() {
     const photo = state.photos[state.current];
-    if (!photo || state.status !== "pending" || state.claimed === photo.id) return;
-    state.claimed = photo.id;
+    if (!photo || state.status !== "pending" || state.holding === photo.id) return;
     const answer = await api("POST", `/api/moderation/photos/${encodeURIComponent(photo.id)}/claim`);
-    if (!answer.ok && answer.status === 409) {
+    if (answer.ok) {
+      state.holding = photo.id;
+      state.lastRenew = Date.now();
+    } else if (answer.status === 409) {
       photo.claimed_by = (answer.data.message || "").replace(/^Déjà prise par /, "").replace(/\.$/, "");
       say(answer.data.message, true);
+      render();
     }
+    app.dataset.holding = state.holding || "";
+  }
+
+  // Ask the server for the oldest photo nobody else holds, and show it.
+  async function takeNext() {
+    if (state.status !== "pending") return;
+    const answer = await api("POST", `${app.dataset.nextUrl}?${filterParams()}`, {});
+    if (!answer.ok) { say(answer.data.message || "Impossible d'obtenir une photo.", true); return; }
+    showHanded(answer.data.photo);
+  }
+
+  // Show the photo the server handed out (null: nothing free for us).
+  function showHanded(photo) {
+    state.holding = photo ? photo.id : null;
+    state.lastRenew = Date.now();
+    if (photo) {
+      let index = state.photos.findIndex((p) => p.id === photo.id);
+      if (index < 0) { state.photos.unshift(photo); index = 0; } else state.photos[index] = photo;
+      state.current = index;
+      render();
+    } else {
+      render();
+      if (state.photos.length) say("Toutes les photos en attente sont prises par d'autres.");
+    }
+    app.dataset.holding = state.holding || "";
+  }
+
+  function filterParams() {
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
+    return params;
   }
 
   function query() {
-    const params = new URLSearchParams({ status: state.status, limit: "50" });
-    for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
+    const params = filterParams();
+    params.set("status", state.status);
+    params.set("limit", "50");
     return params;
   }
 
@@ -154,12 +272,13 @@
     const currentId = state.photos[state.current] && state.photos[state.current].id;
     state.photos = append ? state.photos.concat(data.photos) : data.photos;
     state.next = data.next;
-    const keep = state.photos.findIndex((p) => p.id === currentId);
+    const keep = state.photos.findIndex((p) => p.id === (state.holding || currentId));
     if (keep >= 0) state.current = keep;
     render();
+    if (!append && state.status === "pending" && !state.idle && !state.holding) await takeNext();
   }
 
-  async function decide(action) {
+  async function decide(action, reasonCode) {
     const photo = state.photos[state.current];
     if (!photo) return;
     let reason;
@@ -168,13 +287,20 @@
       if (!reason) return;
     }
     if (action === "erase" && !confirm("Effacer définitivement cette photo, ses fichiers et ses données? Rien ne pourra la remettre.")) return;
-    const answer = await api("POST", `/api/moderation/photos/${encodeURIComponent(photo.id)}/decision`, { action, reason });
+    const body = { action, reason };
+    if (reasonCode) body.reason_code = reasonCode;
+    // In the pending tab the answer also brings the next photo, claimed for us.
+    const pending = state.status === "pending";
+    if (pending) body.take_next = true;
+    const url = `/api/moderation/photos/${encodeURIComponent(photo.id)}/decision` + (pending ? `?${filterParams()}` : "");
+    const answer = await api("POST", url, body);
     if (answer.ok) {
-      say(`${labelOf(action)} : ${photo.caption ? photo.caption.slice(0, 40) : photo.id}. « u » pour annuler.`);
+      const why = reasonCode ? ` (${REASONS[reasonCode]})` : "";
+      say(`${labelOf(action)}${why} : ${photo.caption ? photo.caption.slice(0, 40) : photo.id}. « u » pour annuler.`);
       afterDecision(photo.id, answer.data);
     } else {
       say(answer.data.message || "La décision n'a pas été enregistrée.", true);
-      if (answer.status === 409) load(false);
+      if (answer.status === 409) { state.holding = null; load(false); }
     }
   }
 
@@ -191,8 +317,9 @@
       state.photos.splice(index, 1);
       state.selected.delete(id);
     }
-    state.claimed = null;
-    render();
+    if (state.holding === id) state.holding = null;
+    if (photo && "next_photo" in photo) showHanded(photo.next_photo);
+    else { render(); if (state.status === "pending") takeNext(); }
     refreshStats();
   }
 
@@ -200,7 +327,7 @@
     const answer = await api("POST", "/api/moderation/undo");
     if (answer.ok) {
       say("Décision annulée : la photo est de retour.");
-      state.claimed = null;
+      state.holding = null;
       await load(false);
       const index = state.photos.findIndex((p) => p.id === answer.data.id);
       if (index >= 0) setCurrent(index);
@@ -224,16 +351,35 @@
     say(`${answer.data.decided} décidée(s)` + (failed.length ? ` · ${failed.length} refusée(s) : ${failed[0].message}` : ""), failed.length > 0);
     state.selected.clear();
     toggleSelect("", false);
+    state.holding = null;
     await load(false);
     refreshStats();
+  }
+
+  function openZoom() {
+    const photo = state.photos[state.current];
+    if (!photo || !photo.media_url) return;
+    zoomImage.src = photo.media_url;
+    zoomImage.alt = photo.alt || "Photo en pleine résolution";
+    document.getElementById("mod-zoom-note").textContent = photo.faces_blurred
+      ? "Original non flouté\u00a0: le mur montre les visages floutés." : "";
+    zoom.hidden = false;
+    document.getElementById("mod-zoom-close").focus();
+  }
+
+  function closeZoom() {
+    zoom.hidden = true;
+    zoomImage.removeAttribute("src");
   }
 
   async function refreshStats() {
     const response = await fetch("/api/moderation/stats", { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const stats = await response.json();
-    document.getElementById("stat-pending").textContent = stats.pending_total > stats.pending
-      ? `${stats.pending} (+${stats.pending_total - stats.pending} en pause)` : String(stats.pending);
+    document.getElementById("stat-pending").textContent = String(stats.pending);
+    const waitingBox = document.getElementById("stat-waiting-box");
+    waitingBox.hidden = !stats.intake_paused_since;
+    document.getElementById("stat-waiting").textContent = String(stats.waiting_behind_pause);
     document.getElementById("stat-oldest").textContent = stats.oldest_pending_at ? waited(stats.oldest_pending_at) : "—";
     document.getElementById("stat-rate").textContent = stats.decisions_per_minute
       .map((m) => `${m.moderator.split("@")[0]} ${m.per_minute}`).join(" · ") || "0";
@@ -242,6 +388,9 @@
     badge.hidden = stats.removal_requests_open === 0;
     badge.textContent = String(stats.removal_requests_open);
     document.getElementById("stat-intake").textContent = stats.intake_paused_since ? "en pause" : "ouvertes";
+    const online = stats.online || [];
+    document.getElementById("mod-online").textContent = "En ligne\u00a0: " + (online.length
+      ? online.map((m) => m.moderator + (m.holding ? " (sur une photo)" : "")).join(", ") : "personne");
     const toggle = document.getElementById("intake-toggle");
     if (toggle) {
       toggle.dataset.paused = stats.intake_paused_since ? "1" : "";
@@ -278,10 +427,18 @@
     empty.hidden = data.requests.length > 0;
   }
 
+  async function release() {
+    if (!state.holding) return;
+    const photoId = state.holding;
+    state.holding = null;
+    app.dataset.holding = "";
+    await api("POST", `${app.dataset.releaseUrl}?photo_id=${encodeURIComponent(photoId)}`);
+  }
+
   function switchTab(status) {
+    if (state.status === "pending" && status !== "pending") release();
     state.status = status;
     state.current = 0;
-    state.claimed = null;
     for (const tab of document.querySelectorAll(".mod-tabs [role=tab]")) {
       tab.setAttribute("aria-selected", String(tab.dataset.status === status));
     }
@@ -293,6 +450,10 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!zoom.hidden) {
+      if (event.key === "Escape" || event.key === "z") { event.preventDefault(); closeZoom(); }
+      return;
+    }
     const target = event.target;
     if (target instanceof HTMLInputElement && target.type !== "checkbox") return;
     if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
@@ -303,10 +464,17 @@
       p: () => decide(photo && photo.pinned ? "unpin" : "pin"),
       d: () => decide("remove"),
       u: () => undo(),
-      j: () => setCurrent(state.current + 1),
-      k: () => setCurrent(state.current - 1),
+      j: () => move(1),
+      k: () => move(-1),
+      z: () => openZoom(),
       x: () => { if (photo) { toggleSelect(photo.id, !state.selected.has(photo.id)); render(); } },
     };
+    const position = "12345".indexOf(event.key);
+    if (position >= 0 && position < REASON_CODES.length && state.status === "pending") {
+      event.preventDefault();
+      decide("reject", REASON_CODES[position]);
+      return;
+    }
     const handler = keys[event.key];
     if (handler && state.status !== "requests") { event.preventDefault(); handler(); }
   });
@@ -317,11 +485,14 @@
   for (const button of bulkBar.querySelectorAll("[data-bulk]")) {
     button.addEventListener("click", () => bulk(button.dataset.bulk));
   }
+  document.getElementById("mod-zoom-close").addEventListener("click", closeZoom);
+  zoom.addEventListener("click", (event) => { if (event.target === zoom) closeZoom(); });
   let typing;
-  filters.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => load(false), 250); });
-  filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
+  filters.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => { release(); load(false); }, 250); });
+  filters.addEventListener("submit", (event) => { event.preventDefault(); release(); load(false); });
   moreButton.addEventListener("click", () => load(true));
   document.getElementById("logout").addEventListener("click", async () => {
+    await release();
     await api("POST", "/api/auth/logout");
     location.href = "/login";
   });
@@ -334,6 +505,42 @@
       load(false);
     });
   }
+
+  // A closed tab gives its photo back at once. A beacon cannot set headers,
+  // so the CSRF token travels in the form body.
+  window.addEventListener("pagehide", () => {
+    if (!state.holding) return;
+    const body = new URLSearchParams({ csrf_token: csrf, photo_id: state.holding });
+    navigator.sendBeacon(app.dataset.releaseUrl, body);
+    state.holding = null;
+  });
+
+  // Idle: give the photo back; the next key, click or scroll takes one again.
+  function active() {
+    state.lastActivity = Date.now();
+    if (state.idle) {
+      state.idle = false;
+      say("De retour\u00a0: une photo t'est attribuée.");
+      takeNext();
+    }
+  }
+  for (const type of ["keydown", "pointerdown", "wheel", "touchstart"]) {
+    window.addEventListener(type, active, { passive: true, capture: true });
+  }
+  setInterval(() => {
+    if (state.status !== "pending" || !state.holding) return;
+    const now = Date.now();
+    if (now - state.lastActivity >= idleMs) {
+      state.idle = true;
+      release();
+      say("Photo rendue après inactivité, pour que d'autres la traitent. Appuie sur une touche pour reprendre.");
+    } else if (now - state.lastRenew >= idleMs / 2 && state.lastActivity > state.lastRenew) {
+      // Renew the claim while the moderator works on the photo.
+      const photoId = state.holding;
+      state.lastRenew = now;
+      api("POST", `/api/moderation/photos/${encodeURIComponent(photoId)}/claim`);
+    }
+  }, Math.min(5000, Math.max(250, idleMs / 6)));
 
   // Live: the moderators' own stream. New photos are added at the end of the
   // pending list (oldest first); decisions by others remove theirs.
@@ -354,7 +561,7 @@
       }
     }
     if (data.status === "pending" && state.status === "pending") scheduleReload();
-    refreshStats();
+    if (data.by !== me) refreshStats();  // our own decisions refresh them already
   });
   events.addEventListener("queue.claimed", (event) => {
     const data = JSON.parse(event.data);
@@ -370,6 +577,4 @@
   load(false);
   refreshStats();
   setInterval(refreshStats, 15000);
-  // Renew the claim on the open photo before it expires (2 minutes).
-  setInterval(() => { state.claimed = null; claimCurrent(); }, 60000);
 })();

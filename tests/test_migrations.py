@@ -103,3 +103,51 @@ def test_0006_refolds_the_search_text_with_ligatures(tmp_path: pytest.TempPathFa
     with sqlite3.connect(path) as connection:
         (text,) = connection.execute("SELECT search_text FROM photos").fetchone()
     assert text == "c'est ecoeurant laetitia"
+
+
+def test_0003_fills_the_search_text_with_its_own_frozen_folding(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    path = f"{tmp_path}/before.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}", "0002")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO photos (id, source, source_id, caption, author_name, status, "
+            "show_name, pinned, posted_at, submitted_at, width, height, flags, media) "
+            "VALUES ('p1', 'upload', 'p1', 'Érables ÉCŒURANTS', 'Zoé', 'pending', 0, 0, "
+            "'2024-02-15 12:00:00', '2024-02-15 12:00:00', 800, 600, '[]', '{}')"
+        )
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}", "0003")
+    with sqlite3.connect(path) as connection:
+        (text,) = connection.execute("SELECT search_text FROM photos").fetchone()
+    # Accents and case folded, the ligature kept: the folding of that date (0006 refolds).
+    assert text == "erables ecœurants zoe"
+
+
+def test_0010_adds_reason_codes_and_forgets_stored_client_addresses(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    path = f"{tmp_path}/before.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}", "0008")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO moderators (id, email, password_hash, role, disabled, created_at) "
+            "VALUES (1, 'a@ecole.test', 'x', 'admin', 0, '2024-02-15 12:00:00')"
+        )
+        connection.execute(
+            "INSERT INTO moderator_sessions (id, moderator_id, csrf_token, created_at, "
+            "last_seen_at, expires_at, client) VALUES ('s1', 1, 't', '2024-02-15 12:00:00', "
+            "'2024-02-15 12:00:00', '2024-02-16 12:00:00', '203.0.113.7')"
+        )
+        connection.execute(
+            "INSERT INTO audit_log (created_at, actor, action, client, details) "
+            "VALUES ('2024-02-15 12:00:00', 'a@ecole.test', 'auth.login', '203.0.113.7', '{}')"
+        )
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        clients = connection.execute(
+            "SELECT client FROM audit_log UNION ALL SELECT client FROM moderator_sessions"
+        ).fetchall()
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(decisions)")}
+    assert clients == [(None,), (None,)]
+    assert "reason_code" in columns

@@ -18,13 +18,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from wall import archive, auth, backup, logs, migrations, school_invites
+from wall import accounts, archive, auth, backup, logs, migrations, school_invites
 from wall.config import ConfigError, Settings
 from wall.db import Database
-from wall.errors import WallError
+from wall.errors import NotFound, WallError
 from wall.media import MediaStore
 from wall.models import Moderator, utcnow
-from wall.moderation import audit
 from wall.passwords import hash_password
 from wall.purge import CompactionError, PurgeReport, purge
 from wall.sources.base import SourceConfig
@@ -268,19 +267,17 @@ async def _ensure_first_moderator(settings: Settings) -> tuple[str, str | None] 
         await db.dispose()
 
 
+CLI_ACTOR = accounts.Actor(label="cli")
+
+
 async def _add_moderator(settings: Settings, email: str, password: str, role: str) -> None:
     password_hash = hash_password(password)  # before the write transaction: 0.35 s of CPU
     db = Database(settings.database_url, null_pool=True)
     try:
         async with db.writing() as session:
-            moderator = await auth.save_moderator(session, email, password_hash, role)
-            await audit.record(
-                session,
-                "moderator.added",
-                actor_label="cli",
-                target=moderator.email,
-                details={"role": role},
-            )
+            await accounts.add(session, email, password_hash, role, CLI_ACTOR, replace=True)
+    except WallError as exc:
+        raise CommandError(exc.message) from None
     finally:
         await db.dispose()
 
@@ -289,13 +286,13 @@ async def _list_moderators(settings: Settings) -> list[str]:
     db = Database(settings.database_url, null_pool=True)
     try:
         async with db.reading() as session:
-            rows = (await session.scalars(select(Moderator).order_by(Moderator.email))).all()
+            found = await accounts.listing(session)
     finally:
         await db.dispose()
     return [
-        f"{m.email}\t{m.role}\t{'disabled' if m.disabled else 'active'}"
-        f"\t{'totp' if m.totp_enabled else 'no-totp'}"
-        for m in rows
+        f"{a.email}\t{a.role}\t{'disabled' if a.disabled else 'active'}"
+        f"\t{'totp' if a.totp_enabled else 'no-totp'}"
+        for a in found
     ]
 
 
@@ -303,19 +300,10 @@ async def _disable_moderator(settings: Settings, email: str) -> None:
     db = Database(settings.database_url, null_pool=True)
     try:
         async with db.writing() as session:
-            address = email.strip().lower()
-            moderator = await session.scalar(select(Moderator).where(Moderator.email == address))
-            if moderator is None:
-                raise CommandError(f"no moderator {address}")
-            moderator.disabled = True
-            ended = await auth.close_all_sessions(session, moderator.id)
-            await audit.record(
-                session,
-                "moderator.disabled",
-                actor_label="cli",
-                target=address,
-                details={"sessions": ended},
-            )
+            moderator = await accounts.locked(session, email=email)
+            await accounts.set_disabled(session, moderator, True, CLI_ACTOR)
+    except NotFound:
+        raise CommandError(f"no moderator {email.strip().lower()}") from None
     finally:
         await db.dispose()
 
@@ -474,8 +462,8 @@ def _read_password(from_stdin: bool) -> str:
         password = getpass.getpass("Mot de passe : ")
         if getpass.getpass("Encore une fois : ") != password:
             raise CommandError("the two passwords differ")
-    if len(password) < 10:
-        raise CommandError("the password must have at least 10 characters")
+    if len(password) < accounts.MIN_PASSWORD:
+        raise CommandError(f"the password must have at least {accounts.MIN_PASSWORD} characters")
     return password
 
 

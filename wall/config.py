@@ -360,6 +360,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process looks for events written by other processes",
     ),
     Setting(
+        "WALL_CLAIM_IDLE_SECONDS",
+        "claim_idle_seconds",
+        "90",
+        _positive_float,
+        "a moderator idle this long gives back the photo they hold, so others get it",
+    ),
+    Setting(
         "WALL_RECHECK_SECONDS",
         "recheck_seconds",
         "600",
@@ -609,6 +616,7 @@ class Settings:
     regions: tuple[str, ...] = DEFAULTS["regions"]
     heartbeat_seconds: float = DEFAULTS["heartbeat_seconds"]
     event_poll_seconds: float = DEFAULTS["event_poll_seconds"]
+    claim_idle_seconds: float = DEFAULTS["claim_idle_seconds"]
     recheck_seconds: float = DEFAULTS["recheck_seconds"]
     sweep_after_seconds: float = DEFAULTS["sweep_after_seconds"]
     answer_cache_seconds: float = DEFAULTS["answer_cache_seconds"]

@@ -201,7 +201,10 @@ class Decision(Base):
     action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
+    # Free text, kept until the purge redacts it; ``reason_code`` is a stable
+    # code (``wall.moderation.reasons``) kept for good.
     reason: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(32))
     # Indexed for the peak-day view (decisions of the last minutes).
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import wall.models
 from alembic import op
 
 revision: str = "0001"
@@ -31,7 +30,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("photo_id", sa.String(length=32), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_table(
@@ -41,7 +40,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderators")),
         sa.UniqueConstraint("email", name=op.f("uq_moderators_email")),
     )
@@ -61,10 +60,10 @@ def upgrade() -> None:
         sa.Column("school", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("pinned", sa.Boolean(), nullable=False),
-        sa.Column("posted_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("submitted_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", wall.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("approved_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("placeholder", sa.String(length=16), nullable=True),
@@ -74,7 +73,7 @@ def upgrade() -> None:
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("media", sa.JSON(), nullable=False),
         sa.Column("consent_version", sa.String(length=32), nullable=True),
-        sa.Column("consent_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("age_confirmation", sa.String(length=32), nullable=True),
         sa.Column("client_hash", sa.String(length=64), nullable=True),
         sa.Column("manage_token_hash", sa.String(length=64), nullable=True),
@@ -105,7 +104,7 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(length=16), nullable=False),
         sa.Column("to_status", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["moderator_id"],
             ["moderators.id"],
@@ -142,9 +141,9 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("moderator_id", sa.Integer(), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["moderator_id"],

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import wall.models
 from alembic import op
 
 revision: str = "0002"
@@ -24,19 +23,19 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("cursor", sa.Text(), nullable=True),
-        sa.Column("last_success_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("last_error_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error_kind", sa.String(length=16), nullable=True),
-        sa.Column("next_poll_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("fetched_total", sa.BigInteger(), nullable=False),
         sa.Column("stored_total", sa.BigInteger(), nullable=False),
         sa.Column("skipped_total", sa.BigInteger(), nullable=False),
-        sa.Column("last_head_read_at", wall.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_recheck_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_head_read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_recheck_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
-        sa.Column("lease_until", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_source_states")),
     )
     op.create_table(
@@ -46,7 +45,7 @@ def upgrade() -> None:
         sa.Column("uri", sa.Text(), nullable=False),
         sa.Column("remote_id", sa.String(length=255), nullable=False),
         sa.Column("image_index", sa.Integer(), nullable=False),
-        sa.Column("checked_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["photo_id"],
             ["photos.id"],

@@ -3,13 +3,17 @@
 Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-28 14:41:36.952709
+
+Frozen in time: no application imports. ``_search_text`` is the moderators'
+search text as ``wall.moderation.rules`` computed it on this date (0006
+later refolds it with ligatures).
 """
 
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import wall.models
 from alembic import op
 
 revision: str = "0003"
@@ -27,7 +31,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=254), nullable=False),
         sa.Column("action", sa.String(length=48), nullable=False),
@@ -51,7 +55,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("key", sa.String(length=300), nullable=False),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
@@ -61,8 +65,8 @@ def upgrade() -> None:
         "claims",
         sa.Column("photo_id", sa.String(length=32), nullable=False),
         sa.Column("moderator_id", sa.Integer(), nullable=False),
-        sa.Column("claimed_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["moderator_id"],
             ["moderators.id"],
@@ -81,7 +85,7 @@ def upgrade() -> None:
         "moderation_options",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("updated_at", wall.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["updated_by"],
@@ -99,8 +103,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("contact", sa.String(length=254), nullable=True),
         sa.Column("client_hash", sa.String(length=64), nullable=True),
-        sa.Column("created_at", wall.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", wall.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_by", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
@@ -134,9 +138,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
 
 
-def _fill_search_text() -> None:
-    from wall.moderation.rules import search_text
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
+
+def _search_text(*parts: str | None) -> str:
+    return _fold(" ".join(part for part in parts if part))
+
+
+def _fill_search_text() -> None:
     photos = sa.table(
         "photos",
         sa.column("id", sa.String),
@@ -161,7 +172,7 @@ def _fill_search_text() -> None:
             photos.update()
             .where(photos.c.id == row.id)
             .values(
-                search_text=search_text(row.caption, row.alt, row.author_name, row.author_handle)
+                search_text=_search_text(row.caption, row.alt, row.author_name, row.author_handle)
             )
         )
 

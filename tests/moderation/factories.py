@@ -76,3 +76,38 @@ async def age(
                 if value is not None:
                     setattr(row, column, value - by)
         return len(rows)
+
+
+async def many_pending(
+    settings: Settings, count: int, start: dt.datetime | None = None
+) -> list[str]:
+    """``count`` pending network photos in one transaction, oldest first, 1 s apart.
+
+    By default the last one is a minute old; ``start`` sets the first's time.
+    """
+    start = start or utcnow() - dt.timedelta(seconds=count + 60)
+    ids: list[str] = []
+    async with database(settings) as db, db.writing() as session:
+        for n in range(count):
+            photo_id = secrets.token_urlsafe(16)
+            moment = start + dt.timedelta(seconds=n)
+            photo = Photo(
+                id=photo_id,
+                source="mastodon",
+                source_id=photo_id,
+                author_name=f"Classe {n}",
+                author_handle=f"@classe{n}@mastodon.test",
+                caption=f"Photo verte {n}",
+                posted_at=moment,
+                submitted_at=moment,
+                width=1600,
+                height=1200,
+                green_score=0.4,
+                flags=[],
+                media=_media(secrets.token_hex(20) + ".jpg"),
+                pinned=False,
+                show_name=True,
+            )
+            await service.submit(session, photo, [])
+            ids.append(photo_id)
+    return ids

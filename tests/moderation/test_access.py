@@ -16,6 +16,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/api/moderation/photos/x/decision", "moderator"),
     ("POST", "/api/moderation/photos/x/claim", "moderator"),
     ("POST", "/api/moderation/claims/release", "moderator"),
+    ("POST", "/api/moderation/next", "moderator"),
     ("POST", "/api/moderation/undo", "moderator"),
     ("GET", "/api/moderation/events", "moderator"),
     ("GET", "/api/moderation/stats", "moderator"),

@@ -4,7 +4,8 @@
 moderator's free text and may name a child, so ``redact`` takes it out of
 the details (of one photo's rows when it is erased, of every row at the
 purge) and leaves who did what and when. ``csv_lines`` exports the log with
-every cell made safe for spreadsheets.
+every cell made safe for spreadsheets, and a quick rejection reason's code
+followed by its French words.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.models import AuditEntry, Moderator, utcnow
+from wall.moderation import reasons
 from wall.photos import iso
 
 CSV_COLUMNS = ("id", "created_at", "actor", "action", "photo_id", "target", "client", "details")
@@ -126,6 +128,12 @@ def csv_safe(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def _detail(key: str, value: object) -> str:
+    if key == "reason_code" and isinstance(value, str):
+        return f"{key}={value} ({reasons.label(value)})"
+    return f"{key}={value}"
+
+
 def csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -140,6 +148,6 @@ def csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
     yield flush()
     for entry in entries:
         data = entry_json(entry)
-        data["details"] = "; ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+        data["details"] = "; ".join(_detail(k, v) for k, v in sorted(entry.details.items()))
         writer.writerow([csv_safe(data[column]) for column in CSV_COLUMNS])
         yield flush()

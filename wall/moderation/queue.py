@@ -1,5 +1,9 @@
 """What moderators see: filtered pages by status, the peak-day numbers, the intake pause.
 
+``stats`` also says who is online (a session active in the last
+``ONLINE_WINDOW``, and the photo each one holds) and, while intake is
+paused, how many photos wait behind the pause.
+
 While intake is paused, pending photos submitted after the pause began are
 hidden from moderators (sources and uploads keep storing them); they show up
 again, oldest first, when intake resumes.
@@ -18,13 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall import events
 from wall.errors import BadRequest
 from wall.folding import fold
-from wall.models import Decision, Moderator, Photo, RemovalRequest, utcnow
-from wall.moderation import audit, options
+from wall.models import (
+    Claim,
+    Decision,
+    Moderator,
+    ModeratorSession,
+    Photo,
+    RemovalRequest,
+    utcnow,
+)
+from wall.moderation import audit, options, reasons
 from wall.moderation.states import Status
 from wall.photos import iso, order_column, paginate
 
 INTAKE_KEY = "intake_paused_at"
 STATS_WINDOW = dt.timedelta(minutes=10)
+# Sessions are touched at most once a minute (``web.session.TOUCH_EVERY``)
+# and an open moderation page asks for the numbers every 15 s.
+ONLINE_WINDOW = dt.timedelta(minutes=3)
 MAX_QUERY = 200
 _FLAG = re.compile(r"^[a-z_]{1,32}$")
 
@@ -85,11 +100,79 @@ async def set_paused(
     return current
 
 
+def visible_pending(filters: Filters, paused_at: dt.datetime | None) -> list[ColumnElement[bool]]:
+    """What a pending photo must match to be shown (the filters and the pause)."""
+    found = filters.conditions()
+    if paused_at is not None:
+        found.append(Photo.submitted_at <= paused_at)
+    return found
+
+
 def _base(status: Status, filters: Filters, paused_at: dt.datetime | None) -> Select[Photo]:
-    query = select(Photo).where(Photo.status == status.value, *filters.conditions())
-    if status is Status.PENDING and paused_at is not None:
-        query = query.where(Photo.submitted_at <= paused_at)
-    return query
+    if status is Status.PENDING:
+        return select(Photo).where(
+            Photo.status == status.value, *visible_pending(filters, paused_at)
+        )
+    return select(Photo).where(Photo.status == status.value, *filters.conditions())
+
+
+async def latest_decisions(
+    session: AsyncSession, photo_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each photo's latest decision: who, when, and the reason in French."""
+    if not photo_ids:
+        return {}
+    latest = (
+        select(func.max(Decision.id))
+        .where(Decision.photo_id.in_(photo_ids))
+        .group_by(Decision.photo_id)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Decision, Moderator.email)
+            .outerjoin(Moderator, Moderator.id == Decision.moderator_id)
+            .where(Decision.id.in_(latest))
+        )
+    ).all()
+    return {
+        d.photo_id: {
+            "action": d.action,
+            "by": email or (f"règle {d.rule}" if d.rule else None),
+            "at": iso(d.created_at),
+            "reason_code": d.reason_code,
+            "reason_label": reasons.label(d.reason_code),
+            "reason": d.reason,
+        }
+        for d, email in rows
+    }
+
+
+async def online(session: AsyncSession, now: dt.datetime) -> list[dict[str, Any]]:
+    """Moderators with a session active in the last ``ONLINE_WINDOW``, and what they hold."""
+    rows = (
+        await session.execute(
+            select(Moderator.email, func.max(ModeratorSession.last_seen_at))
+            .join(ModeratorSession, ModeratorSession.moderator_id == Moderator.id)
+            .where(
+                ModeratorSession.last_seen_at >= now - ONLINE_WINDOW,
+                ModeratorSession.expires_at > now,
+                Moderator.disabled.is_(False),
+            )
+            .group_by(Moderator.email)
+            .order_by(Moderator.email)
+        )
+    ).all()
+    holding = dict(
+        (
+            await session.execute(
+                select(Moderator.email, Claim.photo_id)
+                .join(Claim, Claim.moderator_id == Moderator.id)
+                .where(Claim.expires_at > now)
+            )
+        ).all()
+    )
+    return [{"moderator": email, "holding": holding.get(email)} for email, _ in rows]
 
 
 async def page(
@@ -155,5 +238,7 @@ async def stats(session: AsyncSession) -> dict[str, Any]:
         ],
         "window_minutes": int(minutes),
         "intake_paused_since": iso(paused_at),
+        "waiting_behind_pause": int(total or 0) - int(length or 0),
         "removal_requests_open": int(open_requests or 0),
+        "online": await online(session, now),
     }

@@ -1,12 +1,14 @@
 """Automatic rules, run on every new photo right after it is stored.
 
-Admins configure them (``RuleConfig``, kept in ``moderation_options``); each
-decision they take goes through ``service.decide`` with the rule's name, so
-it is recorded as the rule's. The order is: blocked accounts and (when set
-to reject) blocked words reject; sources open to allowlisted accounts only
-reject everyone else; allowlisted accounts are approved, but only a photo
-with no flag at all from a network source: sensitive, low-green and
-near-duplicate photos, and every upload, are left to a person.
+Admins configure them (``RuleConfig``, kept in ``moderation_options``).
+``verdict_for`` only judges: it returns a ``Verdict`` (flags to add, a
+decision if any) and ``service.submit`` applies it through ``decide`` with
+the rule's name, so the rules never import the service that calls them. The
+order is: blocked accounts and (when set to reject) blocked words reject;
+sources open to allowlisted accounts only reject everyone else; allowlisted
+accounts are approved, but only a photo with no flag at all from a network
+source: sensitive, low-green and near-duplicate photos, and every upload,
+are left to a person.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall.errors import InvalidField
 from wall.folding import fold
 from wall.models import Moderator, Photo
-from wall.moderation import audit, options, service
+from wall.moderation import audit, options
 from wall.moderation.states import Action
 
 OPTION_KEY = "rules"
@@ -251,24 +253,7 @@ async def is_near_duplicate(session: AsyncSession, photo: Photo) -> bool:
     return any(_hamming(photo.phash, other) <= NEAR_DUPLICATE_BITS for other in recent if other)
 
 
-async def apply_rules(session: AsyncSession, photo: Photo) -> None:
-    """Flag and, when a rule says so, decide a freshly submitted photo.
-
-    Called by ``service.submit`` for uploads and polled posts alike.
-    """
+async def verdict_for(session: AsyncSession, photo: Photo) -> Verdict:
+    """What the current rules make of a freshly stored photo (nothing is written)."""
     config = await load(session)
-    verdict = evaluate(config, photo, near_duplicate=await is_near_duplicate(session, photo))
-    if verdict.flags:
-        photo.flags = [*(photo.flags or []), *verdict.flags]
-        await audit.record(
-            session,
-            "rule.flag",
-            actor_label="rules",
-            photo_id=photo.id,
-            details={"flags": list(verdict.flags), "words": list(verdict.words)},
-        )
-        await session.flush()
-    if verdict.action is not None and verdict.rule is not None:
-        await service.decide(
-            session, photo.id, verdict.action, rule=verdict.rule, reason=verdict.reason
-        )
+    return evaluate(config, photo, near_duplicate=await is_near_duplicate(session, photo))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall import events
 from wall.errors import Conflict, Forbidden, InvalidField, NotFound
 from wall.models import Decision, MediaFile, Moderator, Photo, utcnow
-from wall.moderation import audit, claims, erasure, rules
+from wall.moderation import audit, claims, erasure, reasons, rules
 from wall.moderation.states import (
     MODERATOR_ACTIONS,
     TERMINAL_STATUSES,
@@ -55,10 +55,26 @@ async def submit(session: AsyncSession, photo: Photo, media_files: Iterable[Medi
     await session.flush()
     session.add_all(media_files)
     await session.flush()
-    await rules.apply_rules(session, photo)
+    await _apply_verdict(session, photo, await rules.verdict_for(session, photo))
     if photo.status == Status.PENDING.value:
         events.append(session, "queue.submitted", {"id": photo.id}, photo.id)
     return photo
+
+
+async def _apply_verdict(session: AsyncSession, photo: Photo, verdict: rules.Verdict) -> None:
+    """Add the rules' flags, and take their decision under the rule's name."""
+    if verdict.flags:
+        photo.flags = [*(photo.flags or []), *verdict.flags]
+        await audit.record(
+            session,
+            "rule.flag",
+            actor_label="rules",
+            photo_id=photo.id,
+            details={"flags": list(verdict.flags), "words": list(verdict.words)},
+        )
+        await session.flush()
+    if verdict.action is not None and verdict.rule is not None:
+        await decide(session, photo.id, verdict.action, rule=verdict.rule, reason=verdict.reason)
 
 
 async def _lock(session: AsyncSession, photo_id: str) -> Photo:
@@ -134,6 +150,7 @@ async def decide(
     moderator: Moderator | None = None,
     rule: str | None = None,
     reason: str | None = None,
+    reason_code: str | None = None,
     client: str | None = None,
     max_pinned: int = DEFAULT_MAX_PINNED,
 ) -> Photo:
@@ -141,8 +158,14 @@ async def decide(
 
     ``Conflict`` when its status forbids it, when another moderator holds its
     claim or when the pin cap is reached; ``Forbidden`` when the transition
-    needs a role the moderator lacks.
+    needs a role the moderator lacks. ``reason_code`` (a quick rejection
+    reason of ``reasons.REJECTION_REASONS``) goes with ``reject`` only.
     """
+    reason_code = reasons.check(reason_code)
+    if reason_code is not None and action is not Action.REJECT:
+        raise InvalidField(
+            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
+        )
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidField(
             f"La raison fait au plus {MAX_REASON} caractères.", code="reason_too_long"
@@ -168,6 +191,7 @@ async def decide(
         moderator=moderator,
         rule=rule,
         reason=reason,
+        reason_code=reason_code,
         client=client,
     )
     return photo
@@ -206,6 +230,7 @@ async def undo(session: AsyncSession, moderator: Moderator, *, client: str | Non
         moderator=moderator,
         rule=None,
         reason=f"annule la décision {last.id} ({last.action})",
+        reason_code=None,
         client=client,
     )
     return photo
@@ -222,6 +247,7 @@ async def _apply(
     moderator: Moderator | None,
     rule: str | None,
     reason: str | None,
+    reason_code: str | None,
     client: str | None,
 ) -> None:
     now = utcnow()
@@ -244,6 +270,7 @@ async def _apply(
             from_status=current.value,
             to_status=to.value,
             reason=reason,
+            reason_code=reason_code,
             created_at=now,
         )
     )
@@ -254,7 +281,12 @@ async def _apply(
         actor_label=f"rule:{rule}" if rule else None,
         client=client,
         photo_id=photo.id,
-        details={"from": current.value, "to": to.value, **({"reason": reason} if reason else {})},
+        details={
+            "from": current.value,
+            "to": to.value,
+            **({"reason_code": reason_code} if reason_code else {}),
+            **({"reason": reason} if reason else {}),
+        },
     )
     if to is Status.ERASED:
         await erasure.erase(session, photo)

@@ -1,39 +1,24 @@
-"""Admins' routes: moderators and their roles, automatic rules, the audit log."""
+"""Admins' routes: moderators and their roles (through ``wall.accounts``), rules, the audit log."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from wall import auth, photos
+from wall import accounts, auth, photos
 from wall.errors import Conflict, InvalidField, NotFound
-from wall.models import Moderator, ModeratorSession
+from wall.models import Moderator
 from wall.moderation import audit, rules
 from wall.passwords import PasswordHashing
 from wall.state import app_state
 from wall.web import school_admin
 from wall.web.inputs import parse_id, parse_int
 from wall.web.responses import render
-from wall.web.session import client_ip, read_json, require_moderator, signed_in
-
-MIN_PASSWORD = 10
-
-
-def moderator_json(moderator: Moderator, sessions: int) -> dict[str, Any]:
-    return {
-        "id": moderator.id,
-        "email": moderator.email,
-        "role": moderator.role,
-        "disabled": moderator.disabled,
-        "totp_enabled": moderator.totp_enabled,
-        "created_at": photos.iso(moderator.created_at),
-        "active_sessions": sessions,
-    }
+from wall.web.session import audit_client, read_json, require_moderator, signed_in
 
 
 async def admin_page(request: Request) -> Response:
@@ -57,67 +42,29 @@ async def admin_page(request: Request) -> Response:
 async def list_moderators(request: Request) -> Response:
     await require_moderator(request, role="admin")
     async with app_state(request)["db"].reading() as session:
-        counts = dict(
-            (
-                await session.execute(
-                    select(ModeratorSession.moderator_id, func.count()).group_by(
-                        ModeratorSession.moderator_id
-                    )
-                )
-            ).all()
-        )
-        rows = (await session.scalars(select(Moderator).order_by(Moderator.email))).all()
-    return JSONResponse({"moderators": [moderator_json(m, counts.get(m.id, 0)) for m in rows]})
-
-
-def _role(raw: object) -> str:
-    if raw not in auth.ROLES:
-        raise InvalidField("Le rôle est « admin » ou « moderator ».", code="invalid_role")
-    assert isinstance(raw, str)
-    return raw
+        found = await accounts.listing(session)
+    return JSONResponse({"moderators": [account.to_json() for account in found]})
 
 
 async def add_moderator(request: Request) -> Response:
     who = await require_moderator(request, role="admin")
     data = await read_json(request)
-    email, password = data.get("email"), data.get("password")
-    role = _role(data.get("role", "moderator"))
-    if not isinstance(email, str) or "@" not in email or len(email) > 254:
-        raise InvalidField("Donne un courriel valide.", code="invalid_email")
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 1024:
-        raise InvalidField(
-            f"Le mot de passe a au moins {MIN_PASSWORD} caractères.", code="weak_password"
-        )
+    email = accounts.check_email(data.get("email"))
+    role = accounts.check_role(data.get("role", "moderator"))
+    password = accounts.check_password(data.get("password"))
     hashing: PasswordHashing = app_state(request)["password_hashing"]
     password_hash = await hashing.hash(password)  # in the pool, before the transaction
+    actor = accounts.Actor(who.moderator, client=audit_client(request))
     async with app_state(request)["db"].writing() as session:
-        exists = await session.scalar(
-            select(Moderator.id).where(Moderator.email == email.strip().lower())
-        )
-        if exists is not None:
-            raise Conflict("Ce courriel a déjà un compte.", code="moderator_exists")
-        moderator = await auth.save_moderator(session, email, password_hash, role)
-        await audit.record(
-            session,
-            "moderator.added",
-            actor=who.moderator,
-            client=client_ip(request),
-            target=moderator.email,
-            details={"role": role},
-        )
-        body = moderator_json(moderator, 0)
-    return JSONResponse(body, status_code=201)
+        account = await accounts.add(session, email, password_hash, role, actor)
+    return JSONResponse(account.to_json(), status_code=201)
 
 
 async def _target(request: Request, session: Any) -> Moderator:
     moderator_id = parse_id(request.path_params["moderator_id"])
     if moderator_id is None:
         raise NotFound("Ce compte n'existe pas.", code="moderator_not_found")
-    moderator = await session.get(Moderator, moderator_id, with_for_update=True)
-    if moderator is None:
-        raise NotFound("Ce compte n'existe pas.", code="moderator_not_found")
-    assert isinstance(moderator, Moderator)
-    return moderator
+    return await accounts.locked(session, moderator_id=moderator_id)
 
 
 async def update_moderator(request: Request) -> Response:
@@ -126,11 +73,11 @@ async def update_moderator(request: Request) -> Response:
     data = await read_json(request)
     if set(data) - {"role", "disabled"} or not data:
         raise InvalidField("On change « role » ou « disabled ».", code="invalid_change")
-    role = _role(data["role"]) if "role" in data else None
+    role = accounts.check_role(data["role"]) if "role" in data else None
     disabled = data.get("disabled")
     if disabled is not None and not isinstance(disabled, bool):
         raise InvalidField("disabled vaut true ou false.", code="invalid_change")
-    client = client_ip(request)
+    actor = accounts.Actor(who.moderator, client=audit_client(request))
     async with app_state(request)["db"].writing() as session:
         moderator = await _target(request, session)
         if moderator.id == who.moderator.id:
@@ -138,28 +85,11 @@ async def update_moderator(request: Request) -> Response:
                 "Tu ne peux pas changer ton propre rôle ni te désactiver.",
                 code="cannot_change_self",
             )
-        if role is not None and role != moderator.role:
-            await audit.record(
-                session,
-                "moderator.role_changed",
-                actor=who.moderator,
-                client=client,
-                target=moderator.email,
-                details={"from": moderator.role, "to": role},
-            )
-            moderator.role = role
-        if disabled is not None and disabled != moderator.disabled:
-            moderator.disabled = disabled
-            if disabled:
-                await auth.close_all_sessions(session, moderator.id)
-            await audit.record(
-                session,
-                "moderator.disabled" if disabled else "moderator.enabled",
-                actor=who.moderator,
-                client=client,
-                target=moderator.email,
-            )
-        body = moderator_json(moderator, 0)
+        if role is not None:
+            await accounts.set_role(session, moderator, role, actor)
+        if disabled is not None:
+            await accounts.set_disabled(session, moderator, disabled, actor)
+        body = accounts.Account.of(moderator, 0).to_json()
     return JSONResponse(body)
 
 
@@ -173,7 +103,7 @@ async def end_sessions(request: Request) -> Response:
             session,
             "moderator.sessions_ended",
             actor=who.moderator,
-            client=client_ip(request),
+            client=audit_client(request),
             target=moderator.email,
             details={"sessions": ended},
         )
@@ -192,7 +122,7 @@ async def put_rules(request: Request) -> Response:
     who = await require_moderator(request, role="admin")
     data = await read_json(request)
     async with app_state(request)["db"].writing() as session:
-        config = await rules.save(session, data, who.moderator, client_ip(request))
+        config = await rules.save(session, data, who.moderator, audit_client(request))
     return JSONResponse(config.to_json())
 
 
@@ -223,7 +153,7 @@ async def audit_csv(request: Request) -> Response:
     async with app_state(request)["db"].writing() as session:
         entries = await audit.stream_all(session, action=action, actor=actor)
         await audit.record(
-            session, "audit.exported", actor=who.moderator, client=client_ip(request)
+            session, "audit.exported", actor=who.moderator, client=audit_client(request)
         )
 
     async def body() -> AsyncIterator[bytes]:

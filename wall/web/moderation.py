@@ -6,8 +6,10 @@ app mounts the whole moderation side from here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -16,14 +18,14 @@ from starlette.routing import Route
 from wall import auth, events, photos
 from wall.config import Settings
 from wall.errors import BadRequest, InvalidField, WallError
-from wall.models import ModeratorSession, Photo
-from wall.moderation import claims, queue, service
+from wall.models import Moderator, ModeratorSession, Photo
+from wall.moderation import claims, flags, queue, reasons, service
 from wall.moderation.states import BULK_ACTIONS, Action, Status
 from wall.web import admin, moderation_auth, removal
 from wall.web.api import SSE_HEADERS
 from wall.web.inputs import last_event_id
 from wall.web.responses import render
-from wall.web.session import client_ip, read_json, require_moderator, signed_in
+from wall.web.session import audit_client, read_json, require_moderator, signed_in
 
 # The moderators' own live stream; the public wall never sees these types.
 QUEUE_EVENT_TYPES = frozenset(
@@ -37,13 +39,28 @@ QUEUE_EVENT_TYPES = frozenset(
     }
 )
 MAX_BULK = 100
+MAX_EXCLUDE = 100
+MAX_BEACON = 4096
 
 
-def mod_photo(photo: Photo, holder: claims.Holder | None) -> dict[str, Any]:
+def mod_photo(
+    photo: Photo, holder: claims.Holder | None, decision: dict[str, Any] | None = None
+) -> dict[str, Any]:
     data = photos.mod_photo_json(photo)
     data["claimed_by"] = holder.email if holder else None
     data["claim_expires_at"] = photos.iso(holder.expires_at) if holder else None
+    data["flag_labels"] = [flags.flag_json(code) for code in data["flags"]]
+    media = photo.media or {}
+    # The unblurred original exists only when faces were blurred for the public.
+    data["faces_blurred"] = "display_private" in media
+    data["public_url"] = photos.media_url(media["display"]["name"]) if media else None
+    data["last_decision"] = decision
     return data
+
+
+def claim_ttl(request: Request) -> dt.timedelta:
+    settings: Settings = request.state.settings
+    return dt.timedelta(seconds=settings.claim_idle_seconds)
 
 
 async def moderation_page(request: Request) -> Response:
@@ -60,6 +77,14 @@ async def moderation_page(request: Request) -> Response:
             "role": who.moderator.role,
             "regions": settings.regions,
             "max_pinned": settings.max_pinned,
+            "claim_idle_seconds": int(settings.claim_idle_seconds),
+            "flag_table": flags.FLAG_LABELS,
+            "reasons": [
+                (code, reasons.SHORT_LABELS[code], label)
+                for code, label in reasons.REJECTION_REASONS.items()
+            ],
+            # Pairs, not an object: ``tojson`` sorts keys, and the order is the keys 1 to 5.
+            "reason_data": list(reasons.REJECTION_REASONS.items()),
         },
     )
 
@@ -84,9 +109,14 @@ async def list_photos(request: Request) -> Response:
         )
         total = await queue.count(session, status, filters, paused_at)
         held = await claims.holders(session, [p.id for p in rows])
+        decided = (
+            await queue.latest_decisions(session, [p.id for p in rows])
+            if status is not Status.PENDING
+            else {}
+        )
     return JSONResponse(
         {
-            "photos": [mod_photo(p, held.get(p.id)) for p in rows],
+            "photos": [mod_photo(p, held.get(p.id), decided.get(p.id)) for p in rows],
             "next": next_cursor,
             "count": total,
             "intake_paused_since": photos.iso(paused_at),
@@ -115,11 +145,23 @@ def _moderator_action(raw: object) -> Action:
 
 
 async def decision(request: Request) -> Response:
+    """Decide on a photo; with ``take_next``, also claim the next free one (``next_photo``).
+
+    Taking the next photo in the decision's transaction saves the page a
+    second round trip per key press; the query string takes the listing's
+    filters for it.
+    """
     who = await require_moderator(request)
     data = await read_json(request)
     action = _moderator_action(data.get("action"))
     reason = _reason(data)
+    reason_code = reasons.check(data.get("reason_code"))
+    take_next = data.get("take_next", False)
+    if not isinstance(take_next, bool):
+        raise InvalidField("take_next vaut true ou false.", code="invalid_take_next")
+    filters = queue.Filters.from_params(request.query_params) if take_next else queue.Filters()
     settings: Settings = request.state.settings
+    following: dict[str, Any] | None = None
     async with request.state.db.writing() as session:
         photo = await service.decide(
             session,
@@ -127,10 +169,32 @@ async def decision(request: Request) -> Response:
             action,
             moderator=who.moderator,
             reason=reason,
-            client=client_ip(request),
+            reason_code=reason_code,
+            client=audit_client(request),
             max_pinned=settings.max_pinned,
         )
-    return JSONResponse(mod_photo(photo, None))
+        if take_next:
+            following = await _claim_next(request, session, who.moderator, filters, ())
+    body = mod_photo(photo, None)
+    if take_next:
+        body["next_photo"] = following
+    return JSONResponse(body)
+
+
+async def _claim_next(
+    request: Request,
+    session: Any,
+    moderator: Moderator,
+    filters: queue.Filters,
+    exclude: tuple[str, ...],
+) -> dict[str, Any] | None:
+    paused_at = await queue.paused_since(session)
+    conditions = queue.visible_pending(filters, paused_at)
+    photo = await claims.claim_next(session, moderator, claim_ttl(request), conditions, exclude)
+    if photo is None:
+        return None
+    held = await claims.holders(session, [photo.id])
+    return mod_photo(photo, held.get(photo.id))
 
 
 async def bulk_decision(request: Request) -> Response:
@@ -151,6 +215,12 @@ async def bulk_decision(request: Request) -> Response:
     ):
         raise InvalidField(f"ids est une liste de 1 à {MAX_BULK} identifiants.", code="invalid_ids")
     reason = _reason(data)
+    reason_code = reasons.check(data.get("reason_code"))
+    if reason_code is not None and action is not Action.REJECT:
+        # Refused once for the whole selection, not once per photo.
+        raise InvalidField(
+            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
+        )
     results: list[dict[str, Any]] = []
     for photo_id in dict.fromkeys(ids):
         try:
@@ -161,7 +231,8 @@ async def bulk_decision(request: Request) -> Response:
                     action,
                     moderator=who.moderator,
                     reason=reason,
-                    client=client_ip(request),
+                    reason_code=reason_code,
+                    client=audit_client(request),
                 )
             results.append({"id": photo_id, "ok": True, "status": photo.status})
         except WallError as exc:
@@ -180,14 +251,16 @@ async def bulk_decision(request: Request) -> Response:
 async def undo(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
-        photo = await service.undo(session, who.moderator, client=client_ip(request))
+        photo = await service.undo(session, who.moderator, client=audit_client(request))
     return JSONResponse(mod_photo(photo, None))
 
 
 async def claim(request: Request) -> Response:
     who = await require_moderator(request)
     async with request.state.db.writing() as session:
-        holder = await claims.claim(session, request.path_params["photo_id"], who.moderator)
+        holder = await claims.claim(
+            session, request.path_params["photo_id"], who.moderator, claim_ttl(request)
+        )
     return JSONResponse(
         {
             "id": request.path_params["photo_id"],
@@ -197,11 +270,58 @@ async def claim(request: Request) -> Response:
     )
 
 
-async def release(request: Request) -> Response:
+def _exclude(data: dict[str, Any]) -> tuple[str, ...]:
+    raw = data.get("exclude", [])
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_EXCLUDE
+        or not all(isinstance(i, str) and len(i) <= 64 for i in raw)
+    ):
+        raise InvalidField(
+            f"exclude est une liste d'au plus {MAX_EXCLUDE} identifiants.", code="invalid_exclude"
+        )
+    return tuple(raw)
+
+
+async def next_photo(request: Request) -> Response:
+    """Claim and return the oldest pending photo nobody else holds (``photo`` null if none).
+
+    The query string takes the listing's filters (``q``, ``source``, ``region``,
+    ``flag``); the body may list photos to pass over (``exclude``).
+    """
     who = await require_moderator(request)
+    data = await read_json(request)
+    exclude = _exclude(data)
+    filters = queue.Filters.from_params(request.query_params)
     async with request.state.db.writing() as session:
-        await claims.release_all(session, who.moderator)
-    return JSONResponse({"released": True})
+        photo = await _claim_next(request, session, who.moderator, filters, exclude)
+    return JSONResponse({"photo": photo})
+
+
+async def _beacon_fields(request: Request) -> dict[str, str]:
+    """The fields of a form-encoded body (what ``navigator.sendBeacon`` sends)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "text/plain")):
+        return {}
+    body = await request.body()
+    if len(body) > MAX_BEACON:
+        raise BadRequest("Le corps de la requête est trop long.", code="body_too_large")
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    return {key: values[0] for key, values in parsed.items() if values}
+
+
+async def release(request: Request) -> Response:
+    """Give back the moderator's claim (``photo_id``: only that one).
+
+    Also answers the beacon a closing tab sends: a form body carrying
+    ``csrf_token`` (a beacon cannot set the header) and ``photo_id``.
+    """
+    fields = await _beacon_fields(request)
+    who = await require_moderator(request, csrf_token=fields.get("csrf_token"))
+    only = fields.get("photo_id") or request.query_params.get("photo_id") or None
+    async with request.state.db.writing() as session:
+        released = await claims.release_all(session, who.moderator, only=only)
+    return JSONResponse({"released": True, "claims_released": released})
 
 
 async def _while_signed_in(
@@ -251,7 +371,7 @@ async def intake(request: Request) -> Response:
     if not isinstance(paused, bool):
         raise InvalidField("paused vaut true ou false.", code="invalid_paused")
     async with request.state.db.writing() as session:
-        since = await queue.set_paused(session, paused, who.moderator, client_ip(request))
+        since = await queue.set_paused(session, paused, who.moderator, audit_client(request))
     return JSONResponse({"paused": since is not None, "paused_since": photos.iso(since)})
 
 
@@ -278,6 +398,7 @@ routes = [
         name="moderation_claim",
     ),
     Route("/api/moderation/claims/release", release, methods=["POST"], name="moderation_release"),
+    Route("/api/moderation/next", next_photo, methods=["POST"], name="moderation_next"),
     Route("/api/moderation/undo", undo, methods=["POST"], name="moderation_undo"),
     Route("/api/moderation/events", queue_events, name="moderation_events"),
     Route("/api/moderation/stats", stats, name="moderation_stats"),

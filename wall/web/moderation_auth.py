@@ -18,7 +18,13 @@ from wall.passwords import PasswordHashing, SignInBusy
 from wall.pseudonyms import pseudonym
 from wall.web.inputs import check_form, strip_refused
 from wall.web.responses import render
-from wall.web.session import client_ip, needs_totp_enrolment, read_json, require_moderator
+from wall.web.session import (
+    audit_client,
+    client_ip,
+    needs_totp_enrolment,
+    read_json,
+    require_moderator,
+)
 
 LOGIN_TEXT = {
     "fr": {
@@ -29,6 +35,7 @@ LOGIN_TEXT = {
         "submit": "Se connecter",
         "switch": "English",
         "switch_lang": "en",
+        "html_lang": "fr-CA",
     },
     "en": {
         "title": "Moderation sign-in",
@@ -38,6 +45,7 @@ LOGIN_TEXT = {
         "submit": "Sign in",
         "switch": "Français",
         "switch_lang": "fr",
+        "html_lang": "en-CA",
     },
 }
 
@@ -93,7 +101,9 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
             result = await _open_signed_session(request, session, moderator, checked_hash, step)
             if result is not None:
                 await throttle.succeeded(session, keys)
-                await audit.record(session, "auth.login", actor=moderator, client=client)
+                await audit.record(
+                    session, "auth.login", actor=moderator, client=audit_client(request)
+                )
                 return result
         failure = "bad_credentials"
     async with db.writing() as session:
@@ -104,7 +114,7 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
             session,
             "auth.login_failed",
             actor_label=failed_actor(secret_key, email, moderator),
-            client=client,
+            client=audit_client(request),
             details={"reason": failure},
         )
     if failure == "totp_required":
@@ -154,7 +164,7 @@ async def _open_signed_session(
         return None
     if step is not None and not await auth.consume_totp_step(session, moderator.id, step):
         return None  # the same code won a parallel sign-in first
-    token, row = await auth.open_session(session, current, client_ip(request))
+    token, row = await auth.open_session(session, current, audit_client(request))
     return SignInResult(
         token,
         row.csrf_token,
@@ -186,7 +196,9 @@ async def api_logout(request: Request) -> Response:
     async with request.state.db.writing() as session:
         if token is not None:
             await auth.close_session(session, token)
-        await audit.record(session, "auth.logout", actor=who.moderator, client=client_ip(request))
+        await audit.record(
+            session, "auth.logout", actor=who.moderator, client=audit_client(request)
+        )
     response = JSONResponse({"status": "signed_out"})
     response.delete_cookie(auth.COOKIE_NAME, path="/")
     return response
@@ -201,7 +213,7 @@ async def api_logout_all(request: Request) -> Response:
             session,
             "auth.logout_all",
             actor=who.moderator,
-            client=client_ip(request),
+            client=audit_client(request),
             details={"sessions": ended},
         )
     response = JSONResponse({"status": "signed_out", "sessions_ended": ended})
@@ -241,7 +253,9 @@ async def api_totp_confirm(request: Request) -> Response:
         if not auth.check_totp(moderator, code):
             raise InvalidField("Ce code n'est pas valide.", code="invalid_totp")
         moderator.totp_enabled = True
-        await audit.record(session, "auth.totp_enabled", actor=moderator, client=client_ip(request))
+        await audit.record(
+            session, "auth.totp_enabled", actor=moderator, client=audit_client(request)
+        )
     return JSONResponse({"totp_enabled": True})
 
 

@@ -18,10 +18,11 @@ from starlette.routing import Route
 from wall import school_invites
 from wall.auth import COOKIE_NAME, CSRF_HEADER, ROLES
 from wall.moderation.queue import MAX_QUERY
+from wall.moderation.reasons import REJECTION_REASONS
 from wall.moderation.states import Action, Status
 from wall.photos import MAX_PAGE
 from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_CLASS_PHOTOS, MAX_NAME, MAX_SCHOOL
-from wall.web.moderation import MAX_BULK
+from wall.web.moderation import MAX_BULK, MAX_EXCLUDE
 
 Schema = dict[str, Any]
 
@@ -82,6 +83,7 @@ PHOTO = obj(
     }
 )
 STATUS: Schema = {"type": "string", "enum": [status.value for status in Status]}
+REASON_CODE: Schema = {"type": "string", "enum": list(REJECTION_REASONS)}
 MOD_PHOTO: Schema = {
     "allOf": [
         ref("Photo"),
@@ -98,6 +100,21 @@ MOD_PHOTO: Schema = {
                 "age_confirmation": nullable(STRING),
                 "claimed_by": nullable(STRING),
                 "claim_expires_at": nullable(TIME),
+                "flag_labels": array(obj({"code": STRING, "label": STRING, "explanation": STRING})),
+                "faces_blurred": BOOLEAN,
+                "public_url": nullable(STRING),
+                "last_decision": nullable(
+                    obj(
+                        {
+                            "action": STRING,
+                            "by": nullable(STRING),
+                            "at": nullable(TIME),
+                            "reason_code": nullable(REASON_CODE),
+                            "reason_label": nullable(STRING),
+                            "reason": nullable(STRING),
+                        }
+                    )
+                ),
             }
         ),
     ]
@@ -370,15 +387,21 @@ def _upload_replies(ok: dict[int, dict[str, Any]] | None = None, *errors: int) -
 CREDENTIALS = obj({"email": STRING, "password": STRING}, {"totp": STRING})
 DECISION = obj(
     {"action": {"type": "string", "enum": [a.value for a in Action if a is not Action.WITHDRAW]}},
-    {"reason": nullable(STRING)},
+    {"reason": nullable(STRING), "reason_code": nullable(REASON_CODE), "take_next": BOOLEAN},
 )
 BULK = obj(
     {
         "action": {"type": "string", "enum": ["approve", "reject"]},
         "ids": {"type": "array", "items": STRING, "minItems": 1, "maxItems": MAX_BULK},
     },
-    {"reason": nullable(STRING)},
+    {"reason": nullable(STRING), "reason_code": nullable(REASON_CODE)},
 )
+FILTERS = [
+    query("q", {"type": "string", "maxLength": MAX_QUERY}, "text search"),
+    query("source", STRING, "only this source"),
+    query("region", STRING, "only this region"),
+    query("flag", {"type": "string", "pattern": "^[a-z_]{1,32}$"}, "only this flag"),
+]
 BULK_RESULT = obj(
     {
         "results": array(
@@ -575,10 +598,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 query("status", STATUS, "default: pending (oldest first)"),
                 LIMIT,
                 BEFORE,
-                query("q", {"type": "string", "maxLength": MAX_QUERY}, "text search"),
-                query("source", STRING, "only this source"),
-                query("region", STRING, "only this region"),
-                query("flag", {"type": "string", "pattern": "^[a-z_]{1,32}$"}, "only this flag"),
+                *FILTERS,
             ],
             security=MODERATOR_ONLY,
         )
@@ -593,9 +613,25 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/moderation/photos/{photo_id}/decision": {
         "post": operation(
-            "Decide on a photo",
-            replies({200: json_body(ref("ModPhoto"))}, *SIGNED, 404, 409, 422),
-            parameters=[PHOTO_ID],
+            "Decide on a photo (take_next: and claim the next free one, in next_photo)",
+            replies(
+                {
+                    200: json_body(
+                        {
+                            "allOf": [
+                                ref("ModPhoto"),
+                                obj({}, {"next_photo": nullable(ref("ModPhoto"))}),
+                            ]
+                        }
+                    )
+                },
+                *SIGNED,
+                400,
+                404,
+                409,
+                422,
+            ),
+            parameters=[PHOTO_ID, *FILTERS],
             body=request_json(DECISION),
             security=WRITE_AS_MODERATOR,
         )
@@ -619,8 +655,34 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/moderation/claims/release": {
         "post": operation(
-            "Release every claim of the signed-in moderator",
-            replies({200: json_body(obj({"released": BOOLEAN}))}, *SIGNED),
+            "Release the signed-in moderator's claims (photo_id: only that one). A closing "
+            "tab's navigator.sendBeacon may send a form body with csrf_token and photo_id "
+            "instead of the X-CSRF-Token header",
+            replies(
+                {200: json_body(obj({"released": BOOLEAN, "claims_released": INTEGER}))},
+                *SIGNED,
+            ),
+            parameters=[query("photo_id", STRING, "release only the claim on this photo")],
+            security=WRITE_AS_MODERATOR,
+        )
+    },
+    "/api/moderation/next": {
+        "post": operation(
+            "Claim and return the oldest pending photo nobody else holds (null when none)",
+            replies({200: json_body(obj({"photo": nullable(ref("ModPhoto"))}))}, *SIGNED, 400, 422),
+            parameters=FILTERS,
+            body=request_json(
+                obj(
+                    {},
+                    {
+                        "exclude": {
+                            "type": "array",
+                            "items": {"type": "string", "maxLength": 64},
+                            "maxItems": MAX_EXCLUDE,
+                        }
+                    },
+                )
+            ),
             security=WRITE_AS_MODERATOR,
         )
     },
@@ -655,7 +717,11 @@ PATHS: dict[str, dict[str, Any]] = {
                                 ),
                                 "window_minutes": INTEGER,
                                 "intake_paused_since": nullable(TIME),
+                                "waiting_behind_pause": INTEGER,
                                 "removal_requests_open": INTEGER,
+                                "online": array(
+                                    obj({"moderator": STRING, "holding": nullable(STRING)})
+                                ),
                             }
                         )
                     )

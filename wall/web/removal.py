@@ -11,7 +11,7 @@ from wall.errors import InvalidField, NotFound, TooManyRequests
 from wall.moderation import removals
 from wall.web.inputs import check_form, parse_id, strip_refused
 from wall.web.responses import render
-from wall.web.session import client_ip, read_json, require_moderator
+from wall.web.session import audit_client, client_ip, read_json, require_moderator
 
 
 async def removal_form(request: Request) -> Response:
@@ -78,7 +78,7 @@ async def resolve_request(request: Request) -> Response:
             str(data.get("resolution")),
             note or None,
             who.moderator,
-            client_ip(request),
+            audit_client(request),
         )
     return JSONResponse(body)
 

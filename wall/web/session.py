@@ -12,6 +12,7 @@ from wall import auth
 from wall.config import Settings
 from wall.errors import BadRequest, Forbidden, Unauthorized
 from wall.models import utcnow
+from wall.pseudonyms import pseudonym
 from wall.state import app_state
 from wall.web.inputs import check_json
 
@@ -40,9 +41,17 @@ def needs_totp_enrolment(request: Request, who: auth.SignedIn) -> bool:
 
 
 async def require_moderator(
-    request: Request, *, role: str | None = None, enrolling: bool = False
+    request: Request,
+    *,
+    role: str | None = None,
+    enrolling: bool = False,
+    csrf_token: str | None = None,
 ) -> auth.SignedIn:
     """``401`` without a live session, ``403`` without a valid CSRF token or the role.
+
+    The token comes in the ``X-CSRF-Token`` header; ``csrf_token`` is one read
+    from the body instead, for the one request that cannot set a header
+    (``navigator.sendBeacon`` when a tab closes).
 
     With ``WALL_REQUIRE_ADMIN_TOTP``, an admin without a second factor may
     only reach the enrolment routes (``enrolling``) until they enrol.
@@ -51,7 +60,7 @@ async def require_moderator(
     if who is None:
         raise Unauthorized("Connecte-toi pour modérer.", code="not_signed_in")
     if request.method not in SAFE_METHODS and not auth.csrf_matches(
-        who.session.csrf_token, request.headers.get(auth.CSRF_HEADER)
+        who.session.csrf_token, request.headers.get(auth.CSRF_HEADER) or csrf_token
     ):
         raise Forbidden("Jeton CSRF manquant ou invalide.", code="csrf_failed")
     if role == "admin" and not who.is_admin:
@@ -67,7 +76,17 @@ async def require_moderator(
 
 
 def client_ip(request: Request) -> str:
+    """The peer's address, for throttles that hash it themselves; never store it as is."""
     return request.client.host if request.client else "unknown"
+
+
+def audit_client(request: Request) -> str:
+    """The client as the audit log and the sessions table keep it: a keyed hash of its address.
+
+    The same address always gives the same value, so an admin can still see
+    that two rows came from one place, but the address cannot be read back.
+    """
+    return pseudonym(app_state(request)["secret_key"], "audit client", client_ip(request))
 
 
 async def read_json(request: Request) -> dict[str, Any]:
