@@ -96,6 +96,8 @@ class Page:
     next_cursor: str | None  # store verbatim and pass to the next fetch()
     skipped: int = 0  # malformed items left out
     withheld: int = 0  # well-formed posts whose author does not want a public display
+    # "restricted": the network answered, but hides posts it has (a restricted tag feed).
+    warning: str | None = None
 
 
 class SourceError(Exception):

@@ -38,6 +38,9 @@ SOURCE_DELETED_REASON = "supprimée à la source"
 # retries and other tools on the same address (docs/sources.md).
 RECHECK_PER_MINUTE: dict[str, float] = {
     "mastodon": 45.0,  # anonymous: 300 requests / 5 min per IP
+    "gotosocial": 45.0,  # 300 requests / 5 min per IP by default
+    "akkoma": 45.0,  # Mastodon-like limits per IP
+    "pleroma": 45.0,
     "pixelfed": 40.0,  # limits are per instance; stay under one request per second
     "bluesky": 200.0,  # 3,000 requests / 5 min per IP on the AppView
     "flickr": 40.0,  # 3,600 calls / hour per API key

@@ -41,6 +41,7 @@ from wall.media import MediaLimits, MediaStore
 from wall.models import SourceState, utcnow
 from wall.sources import deletions
 from wall.sources.base import (
+    Page,
     PermanentSourceError,
     RetryableSourceError,
     Source,
@@ -56,7 +57,7 @@ from wall.sources.toml import load_sources
 log = logging.getLogger(__name__)
 
 # Networks whose late posts get ids below ones already seen (federation).
-HEAD_REREAD_TYPES = frozenset({"mastodon"})
+HEAD_REREAD_TYPES = frozenset({"mastodon", "gotosocial", "akkoma", "pleroma"})
 MAX_RETRY_AFTER = 24 * 3600.0
 
 
@@ -105,6 +106,10 @@ class RoundResult:
     held: int = 0
     error: str | None = None
     busy: bool = False  # another process holds the source
+    moved: bool = False  # the cursor moved forward this round
+    delivered_newest: dt.datetime | None = None  # newest post the cursor delivered
+    head_newest: dt.datetime | None = None  # newest post of the head re-read, if one ran
+    warnings: set[str] = field(default_factory=set)  # from the adapter's pages
     next_poll_at: dt.datetime | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -245,6 +250,7 @@ class Poller:
                 changes["last_head_read_at"] = started
             if config.name not in self._cannot_tell:
                 changes["last_recheck_at"] = await self._recheck(config, source, state, result)
+            changes.update(self._health(config, state, result, started))
         except (RetryableSourceError, PermanentSourceError) as exc:
             await self._failed(config, state, result, exc, changes)
             return result
@@ -266,6 +272,39 @@ class Poller:
         if result.held or result.problems:
             log.warning("source %s: %s (%s)", config.name, result.line(), result.problems[0])
         return result
+
+    def _health(
+        self, config: SourceConfig, state: SourceState, result: RoundResult, started: dt.datetime
+    ) -> dict[str, object]:
+        """The round's ``newest_post_at`` and ``warning``.
+
+        ``stalled``: a head re-read shows a post newer than anything the cursor
+        ever delivered, posted at least one interval before this round, while
+        the cursor did not move (a server whose ids the cursor cannot walk).
+        ``restricted``: the adapter saw an empty feed for a tag in use.
+        Without a head re-read, a moving cursor clears a warning and a still
+        one keeps it.
+        """
+        newest = state.newest_post_at
+        if result.delivered_newest is not None and (
+            newest is None or result.delivered_newest > newest
+        ):
+            newest = result.delivered_newest
+        changes: dict[str, object] = {"newest_post_at": newest}
+        if "restricted" in result.warnings:
+            changes["warning"] = "restricted"
+        elif result.head_newest is not None:
+            known = newest or config.since
+            settled = started - dt.timedelta(seconds=config.interval)
+            stalled = (
+                not result.moved
+                and result.head_newest <= settled
+                and (known is None or result.head_newest > known)
+            )
+            changes["warning"] = "stalled" if stalled else None
+        elif result.moved:
+            changes["warning"] = None
+        return changes
 
     async def _failed(
         self,
@@ -316,6 +355,7 @@ class Poller:
         private_ok = await self._private_allowed(config)
         for _ in range(self.timings.max_pages):
             page = await source.fetch(cursor)
+            self._note(result, page)
             report = await self.ingest.page(config, page.posts, private_ok=private_ok)
             skipped = page.skipped + page.withheld + report.skipped
             result.fetched += len(page.posts)
@@ -333,10 +373,20 @@ class Poller:
                 config.name, page.next_cursor, len(page.posts), report.stored, skipped
             )
             moved = page.next_cursor not in (None, cursor)
+            if moved and page.posts:
+                result.moved = True
+                newest = max(post.posted_at for post in page.posts)
+                if result.delivered_newest is None or newest > result.delivered_newest:
+                    result.delivered_newest = newest
             cursor = page.next_cursor
             state.cursor = cursor
             if not page.posts or not moved or self._stop.is_set():
                 return
+
+    @staticmethod
+    def _note(result: RoundResult, page: Page) -> None:
+        if page.warning:
+            result.warnings.add(page.warning)
 
     def _head_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
         if config.type not in HEAD_REREAD_TYPES or state.cursor is None:
@@ -349,6 +399,8 @@ class Poller:
     ) -> None:
         # The returned cursor points at the head: keep the stored one.
         page = await source.fetch(None)
+        self._note(result, page)
+        result.head_newest = max((post.posted_at for post in page.posts), default=None)
         report = await self.ingest.page(
             config, page.posts, private_ok=await self._private_allowed(config)
         )

@@ -5,7 +5,9 @@ table (a reconnect storm must not make it grow with the screens), and
 whether the PostgreSQL ``LISTEN`` link is up (down means the other processes
 fall back to the short poll). Per configured source, the worst re-check age:
 the longest an approved post has gone without a check that it still exists
-at its source. With ``WALL_METRICS_TOKEN`` set, a scrape needs
+at its source, and its health as one ``wall_source_health{source,state}``
+line per state (1 for the current one; ``stalled`` and ``restricted`` are
+the silent failures). With ``WALL_METRICS_TOKEN`` set, a scrape needs
 ``Authorization: Bearer <token>``.
 """
 
@@ -14,15 +16,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from wall.errors import Unauthorized
 from wall.events import EventHub
-from wall.models import utcnow
+from wall.models import SourceState, utcnow
 from wall.sources.base import SourceConfig
 from wall.sources.deletions import worst_ages
+from wall.web.sources import HEALTH_STATES, health
 
 
 class MetricsUnauthorized(Unauthorized):
@@ -37,8 +41,13 @@ def label(value: str) -> str:
     return f'"{escaped}"'
 
 
-def render(hub: EventHub, recheck_ages: Mapping[str, float] | None = None) -> str:
-    """The figures; ``recheck_ages``: worst re-check age in seconds by source name."""
+def render(
+    hub: EventHub,
+    recheck_ages: Mapping[str, float] | None = None,
+    source_health: Mapping[str, str] | None = None,
+) -> str:
+    """The figures; ``recheck_ages``: worst re-check age in seconds by source name;
+    ``source_health``: each source's ``wall.web.sources.health``."""
     figures: list[tuple[str, str, str, object]] = [
         ("wall_event_streams", "gauge", "open event streams", hub.connections),
         ("wall_event_last_id", "gauge", "id of the newest event handed out", hub.last_id),
@@ -74,6 +83,17 @@ def render(hub: EventHub, recheck_ages: Mapping[str, float] | None = None) -> st
                 for source, age in sorted(recheck_ages.items())
             ),
         ]
+    if source_health:
+        name = "wall_source_health"
+        lines += [
+            f"# HELP {name} 1 for the source's current health state, 0 for the others",
+            f"# TYPE {name} gauge",
+            *(
+                f"{name}{{source={label(source)},state={label(state)}}} {int(state == current)}"
+                for source, current in sorted(source_health.items())
+                for state in HEALTH_STATES
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -88,10 +108,14 @@ async def metrics(request: Request) -> Response:
     if not _authorized(request, request.state.settings.metrics_token):
         raise MetricsUnauthorized()
     configs: list[SourceConfig] = request.state.sources
+    names = [c.name for c in configs]
     async with request.state.db.reading() as session:
-        ages = await worst_ages(session, [c.name for c in configs], utcnow())
+        ages = await worst_ages(session, names, utcnow())
+        rows = await session.scalars(select(SourceState).where(SourceState.name.in_(names)))
+        states = {state.name: state for state in rows.all()}
+    source_health = {name: health(states.get(name)) for name in names}
     return PlainTextResponse(
-        render(request.state.hub, ages),
+        render(request.state.hub, ages, source_health),
         media_type="text/plain; version=0.0.4",
         headers={"Cache-Control": "no-store"},
     )

@@ -1,5 +1,8 @@
 """``GET /api/moderation/sources``: the health of each configured source, for moderators.
 
+``health`` is one of ``HEALTH_STATES``; ``stalled`` and ``restricted`` are
+the silent failures: the source answers without error but misses posts.
+
 ``recheck_worst_age_seconds`` is the longest an approved post of the source
 has gone without a check that it still exists at the source (from its
 approval when never checked); ``null`` while the source has no approved post.
@@ -21,15 +24,22 @@ from wall.sources.base import SourceConfig
 from wall.sources.deletions import worst_ages
 from wall.web.session import require_moderator
 
+HEALTH_STATES = ("new", "ok", "stalled", "restricted", "retrying", "failing")
+
 
 def health(state: SourceState | None) -> str:
-    """``new`` (never polled), ``ok``, ``retrying`` (backing off) or ``failing`` (permanent)."""
+    """``new`` (never polled), ``ok``, ``retrying`` (backing off), ``failing``
+    (permanent), or a warning while it answers: ``stalled`` (its cursor stands
+    still while the network has newer posts) or ``restricted`` (the tag feed
+    answers empty, but the tag is in use there)."""
     if state is None or (state.last_success_at is None and state.error_kind is None):
         return "new"
     if state.error_kind == "permanent":
         return "failing"
     if state.error_kind == "retryable":
         return "retrying"
+    if state.warning in ("stalled", "restricted"):
+        return state.warning
     return "ok"
 
 
@@ -51,6 +61,7 @@ def source_json(
         "stored_total": state.stored_total if state else 0,
         "skipped_total": state.skipped_total if state else 0,
         "last_head_read_at": iso(state.last_head_read_at) if state else None,
+        "newest_post_at": iso(state.newest_post_at) if state else None,
         "recheck_worst_age_seconds": (
             None if recheck_worst_age is None else round(recheck_worst_age, 1)
         ),
