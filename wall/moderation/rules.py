@@ -244,7 +244,7 @@ def band_probes(value: str) -> list[list[int]] | None:
     ]
 
 
-def duplicate_candidates(photo_id: str, phash: str) -> Select[tuple[str | None]] | None:
+def duplicate_candidates(photo_id: str, phash: str) -> Select[str | None] | None:
     """The stored hashes sharing a band, within one bit, with ``phash``, newest first.
 
     Each band column is indexed, so the database reads a few index entries
