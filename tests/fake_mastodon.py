@@ -24,13 +24,14 @@ import datetime as dt
 import io
 import json
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -125,6 +126,8 @@ class FakeMastodon:
     requests: list[Seen] = field(default_factory=list)
     id_offset: int = 0  # another instance numbers the same posts differently (< 65536)
     software: str = "mastodon"  # or gotosocial, akkoma, pleroma: how ids look and compare
+    stream_failure: str | None = None  # "401" or "500" for the hashtag stream
+    pushed: list[tuple[str, str]] = field(default_factory=list)  # (event, data) streamed
     media_base: str | None = None  # where media URLs point (default: this server)
     url: str = ""
 
@@ -188,6 +191,19 @@ class FakeMastodon:
             self.statuses.append(status)
         return status
 
+    def push_update(self, status: FakeStatus, *, seeds: tuple[int, ...] = ()) -> FakeStatus:
+        """Add a status and push it on the hashtag stream, as Mastodon does on a new post."""
+        self.add(status, seeds=seeds)
+        with self._lock:
+            self.pushed.append(("update", json.dumps(self._json(status))))
+        return status
+
+    def push_delete(self, status: FakeStatus) -> None:
+        """Delete a status and push its bare id on the hashtag stream."""
+        with self._lock:
+            status.deleted = True
+            self.pushed.append(("delete", self.wire(status.id)))
+
     def seen(self, prefix: str = "/api/v1/timelines/tag/") -> list[Seen]:
         with self._lock:
             return [seen for seen in self.requests if seen.path.startswith(prefix)]
@@ -202,6 +218,7 @@ class FakeMastodon:
             routes=[
                 Route("/api/v1/timelines/tag/{tag}", self._timeline),
                 Route("/api/v2/instance", self._instance),
+                Route("/api/v1/streaming/hashtag", self._stream),
                 Route("/api/v1/tags/{tag}", self._tag),
                 Route("/api/v1/statuses/{id}", self._status),
                 Route("/media/{name}", self._media),
@@ -310,6 +327,31 @@ class FakeMastodon:
                 "configuration": {"urls": {"streaming": self.url.replace("http", "ws", 1)}},
             }
         )
+
+    async def _stream(self, request: Request) -> Response:
+        """The hashtag stream as Server-Sent Events: events pushed after connecting."""
+        self._record(request)
+        if self.stream_failure is not None:
+            return JSONResponse({"error": "stream refused"}, int(self.stream_failure))
+        with self._lock:
+            start = len(self.pushed)
+
+        async def events() -> AsyncIterator[bytes]:
+            sent = start
+            yield b":)\n\n"
+            beats = 0
+            while True:
+                with self._lock:
+                    fresh = self.pushed[sent:]
+                sent += len(fresh)
+                for event, data in fresh:
+                    yield f"event: {event}\ndata: {data}\n\n".encode()
+                beats += 1
+                if beats % 20 == 0:
+                    yield b":thump\n\n"
+                await asyncio.sleep(0.05)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
 
     async def _tag(self, request: Request) -> Response:
         self._record(request)

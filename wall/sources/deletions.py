@@ -11,6 +11,10 @@ photos removed with the rule ``source_deleted`` through the moderation
 service, which emits ``photo.removed`` for the screens. An adapter that
 answers ``None`` cannot tell (Instagram); the poller stops asking it.
 
+Where the network pushes deletions (Mastodon's hashtag stream), the poller
+removes a post as soon as its ``delete`` arrives (``remove_deleted_id``);
+the re-checks stay, for posts whose deletion the stream missed.
+
 Each post's last check is stored in ``remote_photos.checked_at``; the worst
 age (the longest an approved post has gone unchecked) is shown to moderators
 and in ``/metrics``.
@@ -207,6 +211,23 @@ async def remove_post(db: Database, uri: str, *, now: dt.datetime | None = None)
         await session.execute(
             update(RemotePhoto).where(RemotePhoto.uri == uri).values(checked_at=now or utcnow())
         )
+    return removed
+
+
+async def remove_deleted_id(db: Database, source_name: str, remote_id: str) -> int:
+    """Remove the photos of the post ``remote_id`` of ``source_name``, deleted there
+    (a pushed ``delete``); 0 when the wall never stored it."""
+    async with db.reading() as session:
+        uris = (
+            await session.scalars(
+                select(RemotePhoto.uri)
+                .where(RemotePhoto.source_name == source_name, RemotePhoto.remote_id == remote_id)
+                .distinct()
+            )
+        ).all()
+    removed = 0
+    for uri in uris:
+        removed += await remove_post(db, uri)
     return removed
 
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -44,11 +46,16 @@ from wall.sources.base import (
     RemotePost,
     RetryableSourceError,
     SourceConfig,
+    StreamEvent,
 )
 from wall.sources.http import error_for_status, parse_time, read_json, seconds_until, send
 from wall.sources.markup import html_to_text
 
 PAGE_SIZE = 40
+STREAM_CONNECT_SECONDS = 20.0
+# Mastodon's streaming server sends a heartbeat every 15 s; four missed ones
+# mean the connection is dead even if no error came.
+STREAM_SILENCE_SECONDS = 60.0
 
 
 def snowflake_id(moment: dt.datetime) -> str:
@@ -338,6 +345,68 @@ class MastodonSource:
             return None
         moment = self.config.since.astimezone(dt.UTC).isoformat()
         return cursors.encode({tag: {"from": moment} for tag in self.tag_spellings()})
+
+    def stream_keys(self) -> list[str]:
+        return self.tag_spellings()
+
+    async def stream(self, key: str) -> AsyncIterator[StreamEvent]:
+        """The ``hashtag`` stream of ``key`` (Server-Sent Events): ``update`` carries a
+        status, ``delete`` the bare id of a deleted one; heartbeats are comments.
+
+        The streaming server may live elsewhere (``configuration.urls.streaming``
+        of the instance document). Mastodon 4.2 and later want a user token.
+        """
+        base = instance.streaming_base(await self.instance_document()) or self.base
+        url = f"{base}/api/v1/streaming/hashtag"
+        try:
+            async with self.client.stream(
+                "GET",
+                url,
+                params={"tag": key},
+                headers={**self.auth_headers(), "Accept": "text/event-stream"},
+                timeout=httpx.Timeout(STREAM_CONNECT_SECONDS, read=STREAM_SILENCE_SECONDS),
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    if response.status_code in (401, 403, 404):
+                        raise PermanentSourceError(
+                            self.config.name,
+                            f"HTTP {response.status_code} from the hashtag stream "
+                            "(a user token is needed since Mastodon 4.2); polling only",
+                        )
+                    raise error_for_status(response, self.config.name)
+                event, data = "", []
+                async for line in response.aiter_lines():
+                    if line.startswith(":"):
+                        continue  # heartbeat
+                    if line:
+                        field, _, value = line.partition(":")
+                        value = value.removeprefix(" ")
+                        if field == "event":
+                            event = value
+                        elif field == "data":
+                            data.append(value)
+                        continue
+                    if translated := self._stream_event(event, "\n".join(data)):
+                        yield translated
+                    event, data = "", []
+        except httpx.TimeoutException as exc:
+            raise RetryableSourceError(self.config.name, "the hashtag stream went silent") from exc
+        except httpx.TransportError as exc:
+            raise RetryableSourceError(
+                self.config.name, f"hashtag stream broken ({type(exc).__name__})"
+            ) from exc
+
+    def _stream_event(self, event: str, data: str) -> StreamEvent | None:
+        if event == "delete" and data.strip():
+            return StreamEvent(deleted_id=data.strip())
+        if event in ("update", "status.update"):
+            try:
+                status = json.loads(data)
+                return StreamEvent(post=status_to_post(status, self.kind, self.host))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return None  # one malformed event is skipped
+        return None
 
     async def exists(self, post: RemotePost) -> bool | None:
         """Re-read the status on this instance: ``404`` means deleted (or no longer public)."""

@@ -19,6 +19,12 @@ source:
    source (``deletions``);
 5. records the outcome: success, or the error and a backoff (exponential with
    jitter, at least what the network asked for; long after a permanent error).
+
+Beside the loops, ``run_forever`` reads the streams of networks that push
+(``StreamingSource``: Mastodon's hashtag stream): a pushed post is ingested
+at once, a pushed deletion takes the post off the wall within seconds.
+Polling stays the fallback: a broken stream is opened again after a backoff,
+and one the network refuses is left for this process's life.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from wall.sources.base import (
     RetryableSourceError,
     Source,
     SourceConfig,
+    StreamEvent,
+    StreamingSource,
     create_client,
 )
 from wall.sources.download import DownloadError, allows_private
@@ -69,6 +77,7 @@ class Timings:
     permanent_backoff: float = 3600.0  # wait after a permanent error
     lease: float = 300.0  # how long a round may hold a source
     max_pages: int = 10  # pages per round while catching up
+    stream_retry: float = 5.0  # first wait before opening a broken stream again
 
 
 def backoff_delay(
@@ -193,6 +202,10 @@ class Poller:
         async with anyio.create_task_group() as group:
             for config in self.configs:
                 group.start_soon(self._loop, config)
+                source = self.sources[config.name]
+                if isinstance(source, StreamingSource):
+                    for key in source.stream_keys():
+                        group.start_soon(self._stream, config, source, key)
 
     async def run_once(self, *, force: bool = True) -> list[RoundResult]:
         """One round of every source at once, due or not (``force``)."""
@@ -219,6 +232,51 @@ class Poller:
                 wait = config.interval
             with anyio.move_on_after(max(0.05, wait)):
                 await self._stop.wait()
+
+    async def _stream(self, config: SourceConfig, source: StreamingSource, key: str) -> None:
+        delay = self.timings.stream_retry
+        while not self._stop.is_set():
+            if await self._read_stream(config, source, key):
+                return
+            with anyio.move_on_after(delay):
+                await self._stop.wait()
+            delay = min(delay * 2, self.timings.max_backoff)
+
+    async def _read_stream(self, config: SourceConfig, source: StreamingSource, key: str) -> bool:
+        """Read one connection of a stream until it ends; True when the network refused it."""
+        refused = False
+        async with anyio.create_task_group() as group:
+            # A stop ends the wait for the next event at once; an event being
+            # stored is finished first (shielded).
+            group.start_soon(self._cancel_on_stop, group.cancel_scope)
+            try:
+                async for event in source.stream(key):
+                    with anyio.CancelScope(shield=True):
+                        await self._pushed(config, event)
+            except PermanentSourceError as exc:
+                log.warning("source %s: %s", config.name, exc)
+                refused = True
+            except RetryableSourceError as exc:
+                log.info("source %s: %s; opened again later", config.name, exc)
+            except Exception:
+                log.exception("source %s: the stream of %s failed", config.name, key)
+            group.cancel_scope.cancel()
+        return refused
+
+    async def _cancel_on_stop(self, scope: anyio.CancelScope) -> None:
+        await self._stop.wait()
+        scope.cancel()
+
+    async def _pushed(self, config: SourceConfig, event: StreamEvent) -> None:
+        """One pushed event: a deletion removes the post, a post is ingested."""
+        if event.deleted_id is not None:
+            removed = await deletions.remove_deleted_id(self.db, config.name, event.deleted_id)
+            if removed:
+                log.info("source %s: %d photo(s) deleted at the source", config.name, removed)
+        if event.post is not None:
+            await self.ingest.page(
+                config, [event.post], private_ok=await self._private_allowed(config)
+            )
 
     async def prepare(self) -> None:
         """Make sure every source has a state row (once per poller)."""
