@@ -22,6 +22,7 @@ PAGES = {
     ("POST", "/login"),
     ("GET", "/moderation"),
     ("GET", "/moderation/admin"),
+    ("GET", "/moderation/sources"),
     ("GET", "/removal-request"),
     ("POST", "/removal-request"),
 }

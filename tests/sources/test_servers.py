@@ -150,16 +150,21 @@ def stuck() -> Iterator[FakeMastodon]:
         server.stop()
 
 
-async def scrape(settings: Settings) -> tuple[dict[str, Any], str]:
+async def scrape(settings: Settings) -> tuple[dict[str, Any], str, str]:
+    """The source as the API, /metrics and the moderators' sources panel show it."""
     app = create_app(settings, null_pool=True)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://t") as client,
     ):
+        assert (await client.get("/moderation/sources")).status_code == 303  # sign in first
         await sign_in(client, settings)
         [listed] = (await client.get("/api/moderation/sources")).json()
         metrics = (await client.get("/metrics")).text
-    return listed, metrics
+        panel = await client.get("/moderation/sources")
+        assert panel.status_code == 200
+        assert '/moderation/sources">Sources</a>' in (await client.get("/moderation")).text
+    return listed, metrics, panel.text
 
 
 def health_lines(metrics: str) -> dict[str, str]:
@@ -184,8 +189,10 @@ async def test_a_server_that_never_advances_is_stalled(
             [result] = await poller.run_once()
             assert result.ok  # no error anywhere: a silent failure
             assert (await state(settings)).warning == "stalled"
-    listed, metrics = await scrape(settings)
+    listed, metrics, panel = await scrape(settings)
     assert listed["health"] == "stalled"
+    assert f'data-source="{NAME}" data-health="stalled"' in panel
+    assert "Bloquée" in panel and "le curseur n&#39;avance plus" in panel
     assert health_lines(metrics) == {
         "new": "0",
         "ok": "0",
@@ -238,8 +245,10 @@ async def test_an_empty_feed_for_a_tag_in_use_is_restricted(
         assert [seen.path for seen in server.seen("/api/v1/tags/")] == [
             "/api/v1/tags/persevert2024"
         ]
-        listed, metrics = await scrape(settings)
+        listed, metrics, panel = await scrape(settings)
         assert listed["health"] == "restricted"
+        assert f'data-source="{NAME}" data-health="restricted"' in panel
+        assert "Restreinte" in panel
         assert health_lines(metrics)["restricted"] == "1"
     finally:
         server.stop()
