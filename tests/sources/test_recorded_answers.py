@@ -1,7 +1,8 @@
 """Adapters on answers recorded from real servers (tests/fixtures/README.md says where from).
 
-Mastodon 4.6.4 as recorded by Mastodon.py's test suite, and GoToSocial's own
-expected API answers (ULID ids, a remote attachment, its system note).
+Mastodon 4.6.4 as recorded by Mastodon.py's test suite, GoToSocial's own
+expected API answers (ULID ids, a remote attachment, its system note), and a
+Bluesky post view kept by the Python atproto SDK's tests.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import httpx
 from conftest import Recorder, fixture_bytes, fixture_json
 
 from wall.sources.base import RemoteAuthor, RemoteImage, SourceConfig
+from wall.sources.bluesky import view_to_post
 from wall.sources.mastodon import MastodonSource, status_to_post
 
 LINK = (
@@ -92,3 +94,25 @@ def test_gotosocial_system_note_stays_out_of_the_caption() -> None:
     assert post.author is not None
     assert post.author.handle == "@Some_User@example.org"
     assert post.sensitive
+
+
+def test_bluesky_post_with_a_quote_and_an_image_as_the_appview_sent_it() -> None:
+    """A recordWithMedia post recorded by the Python atproto SDK's tests: the
+    image is this post's; the quoted post is not."""
+    view = fixture_json("bluesky", "recorded_thread_with_media.json")["thread"]["post"]
+    post = view_to_post(view)
+    blob = (
+        "did:plc:kvwvcn5iqfooopmyzvb4qzba/"
+        "bafkreic3cp5ky525vsukjvrzxsc2h3jka2gud74l2hgeatw2rhj2qycnmq"
+    )
+    assert post.images == (
+        RemoteImage(
+            url=f"https://cdn.bsky.app/img/feed_fullsize/plain/{blob}@jpeg",
+            alt=None,  # an empty alt text is no alt text
+            preview_url=f"https://cdn.bsky.app/img/feed_thumbnail/plain/{blob}@jpeg",
+        ),
+    )
+    assert post.permalink == "https://bsky.app/profile/test.marshal.dev/post/3kaheyt6vpc22"
+    assert post.posted_at == dt.datetime(2023, 9, 28, 12, 49, 36, 735000, tzinfo=dt.UTC)
+    assert (post.caption, post.tags, post.language) == ("", (), "en")
+    assert not post.is_reply and not post.sensitive
