@@ -9,7 +9,7 @@ import pytest
 from conftest import Recorder, fixture_bytes, fixture_json
 
 from wall.sources import bluesky, flickr, mastodon
-from wall.sources.base import SourceConfig
+from wall.sources.base import PermanentSourceError, SourceConfig
 from wall.sources.cursors import time_key
 from wall.sources.registry import build_source
 
@@ -89,6 +89,21 @@ async def test_other_servers_walk_back_from_the_newest_page(
     assert json.loads(page.next_cursor or "")["tags"] == {
         "persevert2024": "01F8MH75CBF9JFX4ZAD54N0W0R"
     }
+
+
+async def test_a_pixelfed_server_set_up_as_mastodon_says_so(
+    recorder: Recorder, client: httpx.AsyncClient
+) -> None:
+    config = SourceConfig(name="p", type="mastodon", base_url="https://pix.quebec", since=START)
+    source = build_source(config, client)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v2/instance"
+        return httpx.Response(200, json={"version": "3.5.3 (compatible; Pixelfed 0.12.4)"})
+
+    recorder.handler = handler
+    with pytest.raises(PermanentSourceError, match='set type = "pixelfed"'):
+        await source.fetch(source.start_cursor())
 
 
 async def test_bluesky_pages_back_to_the_start(

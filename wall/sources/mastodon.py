@@ -335,7 +335,13 @@ class MastodonSource:
         else a walk back from the newest page (``_walk_back``)."""
         if "top" in start or "back" in start:
             return start
-        if await self.detect() in instance.SNOWFLAKE_IDS:
+        software = await self.detect()
+        if software == instance.PIXELFED:
+            # Its min_id reads the newest posts after an id, with gaps: not this walk.
+            raise PermanentSourceError(
+                self.config.name, 'this server runs Pixelfed: set type = "pixelfed"'
+            )
+        if software in instance.SNOWFLAKE_IDS:
             return snowflake_id(parse_time(start["from"]))
         return start
 
