@@ -20,17 +20,17 @@ source:
 5. records the outcome: success, or the error and a backoff (exponential with
    jitter, at least what the network asked for; long after a permanent error).
 
-Beside the loops, ``run_forever`` reads the streams of networks that push
-(``StreamingSource``: Mastodon's hashtag stream): a pushed post is ingested
-at once, a pushed deletion takes the post off the wall within seconds.
-Polling stays the fallback: a broken stream is opened again after a backoff,
-and one the network refuses is left for this process's life.
+Beside the loops, ``run_forever`` follows the streams of networks that push
+(``StreamingSource``: Mastodon's hashtag stream; ``streams``): a pushed post
+is ingested at once, a pushed deletion takes the post off the wall within
+seconds. Polling stays the fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -45,7 +45,7 @@ from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaLimits, MediaStore
 from wall.models import SourceState, utcnow
-from wall.sources import deletions
+from wall.sources import deletions, streams
 from wall.sources.base import (
     Page,
     PermanentSourceError,
@@ -205,7 +205,7 @@ class Poller:
                 source = self.sources[config.name]
                 if isinstance(source, StreamingSource):
                     for key in source.stream_keys():
-                        group.start_soon(self._stream, config, source, key)
+                        group.start_soon(self._follow, config, source, key)
 
     async def run_once(self, *, force: bool = True) -> list[RoundResult]:
         """One round of every source at once, due or not (``force``)."""
@@ -233,39 +233,16 @@ class Poller:
             with anyio.move_on_after(max(0.05, wait)):
                 await self._stop.wait()
 
-    async def _stream(self, config: SourceConfig, source: StreamingSource, key: str) -> None:
-        delay = self.timings.stream_retry
-        while not self._stop.is_set():
-            if await self._read_stream(config, source, key):
-                return
-            with anyio.move_on_after(delay):
-                await self._stop.wait()
-            delay = min(delay * 2, self.timings.max_backoff)
-
-    async def _read_stream(self, config: SourceConfig, source: StreamingSource, key: str) -> bool:
-        """Read one connection of a stream until it ends; True when the network refused it."""
-        refused = False
-        async with anyio.create_task_group() as group:
-            # A stop ends the wait for the next event at once; an event being
-            # stored is finished first (shielded).
-            group.start_soon(self._cancel_on_stop, group.cancel_scope)
-            try:
-                async for event in source.stream(key):
-                    with anyio.CancelScope(shield=True):
-                        await self._pushed(config, event)
-            except PermanentSourceError as exc:
-                log.warning("source %s: %s", config.name, exc)
-                refused = True
-            except RetryableSourceError as exc:
-                log.info("source %s: %s; opened again later", config.name, exc)
-            except Exception:
-                log.exception("source %s: the stream of %s failed", config.name, key)
-            group.cancel_scope.cancel()
-        return refused
-
-    async def _cancel_on_stop(self, scope: anyio.CancelScope) -> None:
-        await self._stop.wait()
-        scope.cancel()
+    async def _follow(self, config: SourceConfig, source: StreamingSource, key: str) -> None:
+        await streams.follow(
+            source,
+            key,
+            config.name,
+            functools.partial(self._pushed, config),
+            self._stop,
+            retry=self.timings.stream_retry,
+            max_backoff=self.timings.max_backoff,
+        )
 
     async def _pushed(self, config: SourceConfig, event: StreamEvent) -> None:
         """One pushed event: a deletion removes the post, a post is ingested."""
