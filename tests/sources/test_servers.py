@@ -9,6 +9,7 @@ post from the campaign's start on each, and say ``stalled`` or
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
-from tests.factories import sign_in
+from tests.browser import ARGS, CHROMIUM, require_chromium
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator, sign_in
 from tests.fake_mastodon import FakeMastodon, FakeStatus, jpeg
-from tests.live import running
+from tests.live import LiveServer, running
 from tests.sources.test_poller import direct_poller, make_settings, photos, state
 from wall.app import create_app
 from wall.config import Settings
@@ -264,5 +267,46 @@ async def test_an_empty_feed_for_an_unused_tag_is_fine(database_url: str, tmp_pa
         assert result.ok
         assert (await state(settings)).warning is None
         assert len(server.seen("/api/v1/tags/")) == 1  # asked, and the tag is unknown
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_sources_panel_shows_a_stalled_source_in_a_browser(
+    stuck: FakeMastodon, database_url: str, tmp_path: Path
+) -> None:
+    require_chromium()
+    stuck.add(FakeStatus(101, "zoe", "Photo 101"), seeds=(101,))
+    settings = make_settings(database_url, tmp_path, [source(stuck.url, "mastodon")])
+
+    async def make_it_stall() -> None:
+        async with direct_poller(settings, timings=Timings(head_reread=0)) as poller:
+            await poller.run_once()
+            await poller.run_once()
+        assert (await state(settings)).warning == "stalled"
+        await add_moderator(settings, role="moderator")
+
+    asyncio.run(make_it_stall())
+    server = LiveServer(create_app(settings))
+    server.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"{server.url}/moderation")
+                page.fill("input[name=email]", ADMIN_EMAIL)
+                page.fill("input[name=password]", ADMIN_PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url("**/moderation")
+                page.click("text=Sources")
+                page.wait_for_url("**/moderation/sources")
+                row = page.locator(f"tr[data-source='{NAME}']")
+                assert row.get_attribute("data-health") == "stalled"
+                assert "Bloquée" in row.inner_text()
+                assert "le curseur n'avance plus" in row.inner_text()
+            finally:
+                browser.close()
     finally:
         server.stop()
