@@ -1,10 +1,20 @@
 """A small Mastodon instance for tests and benchmarks, served by a real uvicorn on 127.0.0.1.
 
 It answers the hashtag timeline the way Mastodon does (``min_id`` walks
-forward, newest first, ``Link`` headers), ``GET /api/v1/statuses/{id}`` (``404``
-once deleted) and serves media files as real JPEGs made with Pillow. It can be
-told to fail in each way a network fails, for the timeline or for one file.
-Every request is recorded, so a test can count them and read their parameters.
+forward, ``max_id`` back, newest first, ``Link`` headers),
+``GET /api/v1/statuses/{id}`` (``404`` once deleted), ``/api/v2/instance``,
+``/api/v1/tags/{tag}``, and serves media files as real JPEGs made with Pillow.
+It can be told to fail in each way a network fails, for the timeline or for
+one file. Every request is recorded, so a test can count them and read their
+parameters.
+
+``software`` makes it another server that speaks Mastodon's API, numbering
+and ordering status ids the way that server does: ``gotosocial`` gives
+ULIDs (26 characters of Crockford base32) and compares ids as text;
+``akkoma`` and ``pleroma`` give FlakeIds (128 bits as base62) and compare
+their decoded values. An id of another scheme (a snowflake computed from a
+moment) then orders where that server's comparison puts it, as on the real
+servers: before every ULID, and as an old serial id before every FlakeId.
 """
 
 from __future__ import annotations
@@ -14,20 +24,58 @@ import datetime as dt
 import io
 import json
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from tests.live import LiveServer
 from tests.media.factories import photo
 
-TIMELINE_FAILURES = ("timeout", "closed", "500", "429", "401", "truncated", "shape")
+TIMELINE_FAILURES = (
+    "timeout",
+    "closed",
+    "500",
+    "429",
+    "401",
+    "truncated",
+    "shape",
+    "restricted",
+    "stuck",
+)
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+VERSIONS = {
+    "mastodon": ("4.6.4", "https://github.com/mastodon/mastodon"),
+    "gotosocial": ("0.20.1+git-57cb4fe", "https://codeberg.org/superseriousbusiness/gotosocial"),
+    "akkoma": ("2.7.2 (compatible; Akkoma 3.15.2)", "https://akkoma.dev/AkkomaGang/akkoma/"),
+    "pleroma": ("2.7.2 (compatible; Pleroma 2.9.1)", "https://git.pleroma.social/pleroma/pleroma"),
+}
+
+
+def _encode(number: int, alphabet: str, width: int = 0) -> str:
+    digits = ""
+    while number:
+        number, digit = divmod(number, len(alphabet))
+        digits = alphabet[digit] + digits
+    return digits.rjust(width, alphabet[0]) or alphabet[0]
+
+
+def _decode(text: str, alphabet: str) -> int | None:
+    number = 0
+    for char in text:
+        if char not in alphabet:
+            return None
+        number = number * len(alphabet) + alphabet.index(char)
+    return number
+
+
 MEDIA_FAILURES = ("500", "not_an_image", "too_large", "slow")
 SLOW_SECONDS = 5.0
 
@@ -77,6 +125,9 @@ class FakeMastodon:
     media_failures: dict[str, str] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     id_offset: int = 0  # another instance numbers the same posts differently (< 65536)
+    software: str = "mastodon"  # or gotosocial, akkoma, pleroma: how ids look and compare
+    stream_failure: str | None = None  # "401" or "500" for the hashtag stream
+    pushed: list[tuple[str, str]] = field(default_factory=list)  # (event, data) streamed
     media_base: str | None = None  # where media URLs point (default: this server)
     url: str = ""
 
@@ -90,6 +141,31 @@ class FakeMastodon:
         """The id this instance gives a status: a Mastodon snowflake of its time
         (milliseconds << 16), the instance's own sequence in the low bits."""
         return (int(posted_at(status_id).timestamp() * 1000) << 16) + self.id_offset
+
+    def wire(self, status_id: int) -> str:
+        """The id on the wire in this server's scheme (``software``)."""
+        millis = int(posted_at(status_id).timestamp() * 1000)
+        if self.software == "gotosocial":
+            # A ULID: 48 bits of time, then 80 "random" bits (here the sequence).
+            return _encode(millis, CROCKFORD, 10) + _encode(
+                status_id * 7919 + self.id_offset, CROCKFORD, 16
+            )
+        if self.software in ("akkoma", "pleroma"):
+            # A FlakeId: 64 bits of time, 48 of worker id, 16 of sequence, in base62.
+            return _encode((millis << 64) | (0xBEEF << 16) | self.id_offset, BASE62)
+        return str(self.wire_id(status_id))
+
+    def order(self, wire: str) -> tuple[int, int | str]:
+        """How this server compares two ids; an id it cannot read sorts first."""
+        if self.software == "gotosocial":
+            return (1, wire)
+        if self.software in ("akkoma", "pleroma"):
+            if wire.isdigit():  # read as an old serial id: before every FlakeId
+                return (0, int(wire))
+            number = _decode(wire, BASE62)
+        else:
+            number = int(wire) if wire.isdigit() else None
+        return (0, 0) if number is None else (1, number)
 
     def local_id(self, wire_id: int) -> int:
         moment = dt.datetime.fromtimestamp((wire_id >> 16) / 1000, dt.UTC)
@@ -115,6 +191,19 @@ class FakeMastodon:
             self.statuses.append(status)
         return status
 
+    def push_update(self, status: FakeStatus, *, seeds: tuple[int, ...] = ()) -> FakeStatus:
+        """Add a status and push it on the hashtag stream, as Mastodon does on a new post."""
+        self.add(status, seeds=seeds)
+        with self._lock:
+            self.pushed.append(("update", json.dumps(self._json(status))))
+        return status
+
+    def push_delete(self, status: FakeStatus) -> None:
+        """Delete a status and push its bare id on the hashtag stream."""
+        with self._lock:
+            status.deleted = True
+            self.pushed.append(("delete", self.wire(status.id)))
+
     def seen(self, prefix: str = "/api/v1/timelines/tag/") -> list[Seen]:
         with self._lock:
             return [seen for seen in self.requests if seen.path.startswith(prefix)]
@@ -128,6 +217,9 @@ class FakeMastodon:
         return Starlette(
             routes=[
                 Route("/api/v1/timelines/tag/{tag}", self._timeline),
+                Route("/api/v2/instance", self._instance),
+                Route("/api/v1/streaming/hashtag", self._stream),
+                Route("/api/v1/tags/{tag}", self._tag),
                 Route("/api/v1/statuses/{id}", self._status),
                 Route("/media/{name}", self._media),
             ]
@@ -158,7 +250,7 @@ class FakeMastodon:
             }
             for index, name in enumerate(status.images)
         ]
-        status_id = str(self.wire_id(status.id))
+        status_id = self.wire(status.id)
         tag_links = " ".join(
             f'<a href="https://fake.example/tags/{t}" class="mention hashtag" rel="tag">'
             f"#<span>{t}</span></a>"
@@ -192,18 +284,24 @@ class FakeMastodon:
     async def _timeline(self, request: Request) -> Response:
         self._record(request)
         failure = self.timeline_failure
-        if failure is not None:
+        if failure == "stuck":  # a server whose min_id never returns anything
+            if request.query_params.get("min_id") is not None:
+                return JSONResponse([])
+        elif failure is not None:
             return await self._fail(failure)
         limit = int(request.query_params.get("limit", "20"))
         min_id = request.query_params.get("min_id")
+        max_id = request.query_params.get("max_id")
         with self._lock:
             visible = sorted(
                 (s for s in self.statuses if not s.deleted),
-                key=lambda s: s.id,
+                key=lambda s: self.order(self.wire(s.id)),
                 reverse=True,
             )
+        if max_id is not None:
+            visible = [s for s in visible if self.order(self.wire(s.id)) < self.order(max_id)]
         if min_id is not None:
-            after = [s for s in visible if self.wire_id(s.id) > int(min_id)]
+            after = [s for s in visible if self.order(self.wire(s.id)) > self.order(min_id)]
             page = after[-limit:]  # the page right after min_id, newest first
         else:
             page = visible[:limit]
@@ -217,11 +315,61 @@ class FakeMastodon:
             )
         return JSONResponse(body, headers=headers)
 
+    async def _instance(self, request: Request) -> Response:
+        self._record(request)
+        version, source_url = VERSIONS[self.software]
+        return JSONResponse(
+            {
+                "domain": "fake.example",
+                "title": f"Fake {self.software}",
+                "version": version,
+                "source_url": source_url,
+                "configuration": {"urls": {"streaming": self.url.replace("http", "ws", 1)}},
+            }
+        )
+
+    async def _stream(self, request: Request) -> Response:
+        """The hashtag stream as Server-Sent Events: events pushed after connecting."""
+        self._record(request)
+        if self.stream_failure is not None:
+            return JSONResponse({"error": "stream refused"}, int(self.stream_failure))
+        with self._lock:
+            start = len(self.pushed)
+
+        async def events() -> AsyncIterator[bytes]:
+            sent = start
+            yield b":)\n\n"
+            beats = 0
+            while True:
+                with self._lock:
+                    fresh = self.pushed[sent:]
+                sent += len(fresh)
+                for event, data in fresh:
+                    yield f"event: {event}\ndata: {data}\n\n".encode()
+                beats += 1
+                if beats % 20 == 0:
+                    yield b":thump\n\n"
+                await asyncio.sleep(0.05)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def _tag(self, request: Request) -> Response:
+        self._record(request)
+        tag = request.path_params["tag"]
+        with self._lock:
+            uses = sum(1 for s in self.statuses if tag in s.tags)
+        if not uses:
+            return JSONResponse({"error": "Record not found"}, status_code=404)
+        history = [{"day": "1707955200", "uses": str(uses), "accounts": "1"}]
+        return JSONResponse(
+            {"name": tag, "url": f"https://fake.example/tags/{tag}", "history": history}
+        )
+
     async def _status(self, request: Request) -> Response:
         self._record(request)
-        wanted = self.local_id(int(request.path_params["id"]))
+        wanted = request.path_params["id"]
         with self._lock:
-            found = [s for s in self.statuses if s.id == wanted and not s.deleted]
+            found = [s for s in self.statuses if self.wire(s.id) == wanted and not s.deleted]
         if not found:
             return JSONResponse({"error": "Record not found"}, status_code=404)
         return JSONResponse(self._json(found[0]))
@@ -269,6 +417,8 @@ class FakeMastodon:
             return Response(whole[: len(whole) // 2], media_type="application/json")
         if failure == "shape":
             return JSONResponse({"statuses": [], "next": None})
+        if failure == "restricted":  # Mastodon 4.5 with hashtag feeds restricted
+            return JSONResponse([])
         raise AssertionError(f"unknown failure {failure!r}")
 
 

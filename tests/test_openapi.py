@@ -23,6 +23,7 @@ PAGES = {
     ("POST", "/login"),
     ("GET", "/moderation"),
     ("GET", "/moderation/admin"),
+    ("GET", "/moderation/sources"),
     ("GET", "/removal-request"),
     ("POST", "/removal-request"),
 }

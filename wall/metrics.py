@@ -34,9 +34,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.events import EventHub
-from wall.models import Decision, Photo, utcnow
+from wall.models import Decision, Photo, SourceState, utcnow
 from wall.moderation.states import Status
 from wall.sources.deletions import worst_ages
+from wall.sources.health import HEALTH_STATES, health
 from wall.sources.poller import Poller
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -49,6 +50,7 @@ class DatabaseFigures:
     oldest_pending_age: float = 0.0
     decisions: Mapping[str, int] = field(default_factory=dict)
     recheck_ages: Mapping[str, float] = field(default_factory=dict)
+    source_health: Mapping[str, str] = field(default_factory=dict)
 
 
 async def read_database_figures(
@@ -69,11 +71,18 @@ async def read_database_figures(
     decisions = await session.execute(
         select(Decision.action, func.count()).group_by(Decision.action)
     )
+    states = {
+        state.name: state
+        for state in (
+            await session.scalars(select(SourceState).where(SourceState.name.in_(source_names)))
+        ).all()
+    }
     return DatabaseFigures(
         pending=int(pending),
         oldest_pending_age=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         decisions={action: int(n) for action, n in decisions.all()},
         recheck_ages=await worst_ages(session, source_names, now) if source_names else {},
+        source_health={name: health(states.get(name)) for name in source_names},
     )
 
 
@@ -148,6 +157,17 @@ class _LiveFigures(Collector):
             for source, age in sorted(figures.recheck_ages.items()):
                 ages.add_metric([source], round(age, 1))
             yield ages
+        if figures.source_health:
+            states = GaugeMetricFamily(
+                "wall_source_health",
+                "1 for the source's current health state (stalled and restricted are the "
+                "silent failures), 0 for the others",
+                labels=["source", "state"],
+            )
+            for source, current in sorted(figures.source_health.items()):
+                for state in HEALTH_STATES:
+                    states.add_metric([source, state], int(state == current))
+            yield states
 
     def _source_figures(self) -> Iterator[Metric]:
         rounds = CounterMetricFamily(

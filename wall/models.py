@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -98,6 +99,13 @@ class Photo(Base):
     blurhash: Mapped[str | None] = mapped_column(String(64))
     green_score: Mapped[float | None] = mapped_column(Float)
     phash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The pHash cut in PHASH_BANDS bands, kept in step with ``phash`` (see
+    # ``_phash_set``): the near-duplicate lookup probes these indexes instead
+    # of reading every hash (wall.moderation.rules).
+    phash_band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_band3: Mapped[int | None] = mapped_column(Integer, index=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # kind -> {"name", "width", "height", "content_type"}; see wall.photos.
     media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -108,6 +116,33 @@ class Photo(Base):
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Caption, alt and author folded (case, accents) for the moderators' search.
     search_text: Mapped[str | None] = mapped_column(Text)
+
+
+PHASH_BANDS = 4  # 16-bit bands of the 64-bit pHash (16 hex digits)
+PHASH_BAND_BITS = 16
+
+
+def phash_bands(value: str | None) -> tuple[int | None, ...]:
+    """The bands of a pHash, most significant first; ``None`` for no or a malformed hash."""
+    try:
+        number = int(value, 16) if value and len(value) == 16 else None
+    except ValueError:
+        number = None
+    if number is None:
+        return (None,) * PHASH_BANDS
+    mask = (1 << PHASH_BAND_BITS) - 1
+    return tuple(
+        (number >> (PHASH_BAND_BITS * (PHASH_BANDS - 1 - index))) & mask
+        for index in range(PHASH_BANDS)
+    )
+
+
+@event.listens_for(Photo.phash, "set")
+def _phash_set(photo: Photo, value: str | None, _old: object, _initiator: object) -> None:
+    # Every writer of ``phash`` (the pipeline, erasure) keeps the bands in step.
+    (photo.phash_band0, photo.phash_band1, photo.phash_band2, photo.phash_band3) = phash_bands(
+        value
+    )
 
 
 class UploadClient(Base):
@@ -330,6 +365,11 @@ class SourceState(Base):
     skipped_total: Mapped[int] = mapped_column(BigInteger, default=0)
     last_head_read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_recheck_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The newest post the cursor has delivered: a head read that finds newer
+    # posts while the cursor stands still means the source is stalled.
+    newest_post_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # "stalled" or "restricted" while the source answers but misses posts.
+    warning: Mapped[str | None] = mapped_column(String(16))
     # A poller process holds a source while it polls it, so several workers
     # (``wall serve --workers N``, ``wall poll``) never poll one source twice.
     lease_owner: Mapped[str | None] = mapped_column(String(64))

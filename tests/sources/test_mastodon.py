@@ -176,7 +176,9 @@ async def test_one_query_per_normalized_tag_with_a_bearer_token(
 
     recorder.handler = handler
     page = await MastodonSource(config, client).fetch(None)
-    assert paths == [TAG_PATH, "/api/v1/timelines/tag/vagueverte"]
+    # An empty head page: is the tag in use here? (It is not: no warning.)
+    assert paths == [TAG_PATH, "/api/v1/timelines/tag/vagueverte", "/api/v1/tags/vagueverte"]
+    assert page.warning is None
     assert len(page.posts) == 5
     assert set(json.loads(page.next_cursor or "")["tags"]) == {"persevert2024"}
 
@@ -257,13 +259,16 @@ async def test_unreadable_cursor_falls_back_to_a_head_read(
     recorder: Recorder, client: httpx.AsyncClient
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/tags/persevert2024":
+            return httpx.Response(404, json={"error": "Record not found"})
         assert_tag_request(request)
         return httpx.Response(200, json=[])
 
     recorder.handler = handler
     await MastodonSource(CONFIG, client).fetch("not json")
     await MastodonSource(CONFIG, client).fetch('{"v": 99, "tags": {}}')
-    assert len(recorder.requests) == 2
+    paths = [request.url.path for request in recorder.requests]
+    assert paths == [TAG_PATH, "/api/v1/tags/persevert2024"] * 2
 
 
 @pytest.mark.parametrize(("status", "expected"), [(200, True), (404, False), (403, None)])

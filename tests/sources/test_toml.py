@@ -74,7 +74,10 @@ def test_full_file_with_defaults_and_environment() -> None:
 
 
 def test_every_registered_type_is_accepted() -> None:
-    assert set(ADAPTERS) == {"mastodon", "pixelfed", "bluesky", "instagram", "flickr"}
+    assert set(ADAPTERS) == {
+        *("mastodon", "gotosocial", "akkoma", "pleroma"),
+        *("pixelfed", "bluesky", "instagram", "flickr"),
+    }
 
 
 def test_env_name() -> None:
@@ -104,7 +107,7 @@ MASTODON = {"name": "m", "type": "mastodon", "base_url": "https://mastodon.socia
     [
         (
             table(name="t", type="tumblr", base_url="https://x"),
-            "source 't': unknown type 'tumblr' (expected one of bluesky, flickr",
+            "source 't': unknown type 'tumblr' (expected one of akkoma, bluesky, flickr",
         ),
         (table(**MASTODON) + table(**MASTODON), "source #2: duplicate name 'm'"),
         (

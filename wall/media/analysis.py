@@ -7,10 +7,15 @@ from numpy.typing import NDArray
 from PIL import Image
 
 # Two photos whose hashes differ in at most this many of 64 bits are flagged
-# as near-duplicates. Measured on our test pictures: re-encoded, resized or
-# recompressed copies differ by 0-4 bits, a 3 % crop by up to 8, unrelated
+# as near-duplicates: the one threshold, for uploads and social posts alike
+# (wall.moderation.rules). Measured on our test pictures: re-encoded, resized
+# or recompressed copies differ by 0-4 bits, a 3 % crop by up to 8, unrelated
 # pictures by 20 or more (32 on average). A flag only alerts a moderator.
-NEAR_DUPLICATE_DISTANCE = 8
+# 7 is the largest distance the indexed lookup finds exactly: the hash is
+# stored as 4 bands of 16 bits, and two hashes at most 7 bits apart have a
+# band at most 1 bit apart (if all 4 differed in 2 or more, that would be 8),
+# so probing each band's value and its 16 one-bit neighbours misses none.
+NEAR_DUPLICATE_DISTANCE = 7
 
 GREEN_HUE = (75.0, 165.0)
 GREEN_MIN_SATURATION = 0.30

@@ -18,12 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.errors import InvalidField
 from wall.folding import fold
-from wall.models import Moderator, Photo
+from wall.media.analysis import NEAR_DUPLICATE_DISTANCE
+from wall.media.analysis import is_near_duplicate as near_duplicate
+from wall.models import PHASH_BAND_BITS, PHASH_BANDS, Moderator, Photo, phash_bands
 from wall.moderation import audit, options
 from wall.moderation.states import Action
 
@@ -31,8 +33,14 @@ OPTION_KEY = "rules"
 WORD_ACTIONS = ("flag", "reject")
 # Flags a source may set on a post that the network marked as sensitive.
 SENSITIVE_FLAGS = frozenset({"sensitive", "content_warning", "nsfw"})
-NEAR_DUPLICATE_BITS = 6  # pHash Hamming distance at or under which two photos match
-RECENT_FOR_DUPLICATES = 500
+# The near-duplicate lookup: candidates sharing a band (within one bit) with
+# the new hash, newest first, then compared whole. The bound keeps a crowded
+# bucket (a run of near-black pictures) from costing more than this.
+DUPLICATE_CANDIDATES = 500
+# Bits of one band a probe may flip: with PHASH_BANDS bands, a distance up to
+# (FLIPS + 1) * PHASH_BANDS - 1 leaves one band within FLIPS bits (pigeonhole).
+FLIPS = 1
+assert NEAR_DUPLICATE_DISTANCE <= (FLIPS + 1) * PHASH_BANDS - 1, "the lookup would miss matches"
 MAX_LIST = 2000
 MAX_ENTRY = 200
 
@@ -226,31 +234,52 @@ async def save(
     return config
 
 
-def _hamming(a: str, b: str) -> int:
-    try:
-        return (int(a, 16) ^ int(b, 16)).bit_count()
-    except ValueError:
-        return 64
+def band_probes(value: str) -> list[list[int]] | None:
+    """Per band, its value and every value one bit away; ``None`` for a malformed hash."""
+    bands = phash_bands(value)
+    if any(band is None for band in bands):
+        return None
+    return [
+        [band, *(band ^ (1 << bit) for bit in range(PHASH_BAND_BITS))]
+        for band in bands
+        if band is not None
+    ]
+
+
+def duplicate_candidates(photo_id: str, phash: str) -> Select[str | None] | None:
+    """The stored hashes sharing a band, within one bit, with ``phash``, newest first.
+
+    Each band column is indexed, so the database reads a few index entries
+    per probe instead of every hash.
+    """
+    probes = band_probes(phash)
+    if probes is None:
+        return None
+    columns = (Photo.phash_band0, Photo.phash_band1, Photo.phash_band2, Photo.phash_band3)
+    return (
+        select(Photo.phash)
+        .where(
+            Photo.id != photo_id,
+            or_(*(column.in_(values) for column, values in zip(columns, probes, strict=True))),
+        )
+        .order_by(Photo.submitted_at.desc())
+        .limit(DUPLICATE_CANDIDATES)
+    )
 
 
 async def is_near_duplicate(session: AsyncSession, photo: Photo) -> bool:
-    """Same pHash as any photo, or within a few bits of a recent one."""
-    if not photo.phash:
+    """Within ``NEAR_DUPLICATE_DISTANCE`` bits of another stored photo's pHash.
+
+    An indexed lookup on the hash's bands (``duplicate_candidates``), not a
+    read of every hash: see ``wall.media.analysis.NEAR_DUPLICATE_DISTANCE``.
+    """
+    query = duplicate_candidates(photo.id, photo.phash) if photo.phash else None
+    if query is None or photo.phash is None:
         return False
-    same = await session.scalar(
-        select(Photo.id).where(Photo.phash == photo.phash, Photo.id != photo.id).limit(1)
+    candidates = (await session.scalars(query)).all()
+    return any(
+        near_duplicate(photo.phash, other) for other in candidates if other and len(other) == 16
     )
-    if same is not None:
-        return True
-    recent = (
-        await session.scalars(
-            select(Photo.phash)
-            .where(Photo.phash.is_not(None), Photo.id != photo.id)
-            .order_by(Photo.submitted_at.desc())
-            .limit(RECENT_FOR_DUPLICATES)
-        )
-    ).all()
-    return any(_hamming(photo.phash, other) <= NEAR_DUPLICATE_BITS for other in recent if other)
 
 
 async def verdict_for(session: AsyncSession, photo: Photo) -> Verdict:

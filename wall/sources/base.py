@@ -11,8 +11,9 @@ poller. The ``httpx.AsyncClient`` is created by the caller with the wall's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
@@ -96,6 +97,16 @@ class Page:
     next_cursor: str | None  # store verbatim and pass to the next fetch()
     skipped: int = 0  # malformed items left out
     withheld: int = 0  # well-formed posts whose author does not want a public display
+    # "restricted": the network answered, but hides posts it has (a restricted tag feed).
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event pushed by a network: a new post, or the id of a deleted one."""
+
+    post: RemotePost | None = None  # a new or edited post ("update")
+    deleted_id: str | None = None  # ``id_at_source`` of a post deleted there ("delete")
 
 
 class SourceError(Exception):
@@ -140,4 +151,20 @@ class Source(Protocol):
     def start_cursor(self) -> str | None:
         """Where a new source begins: at ``config.since`` (the campaign's start)
         where the network can walk from a moment, else ``None`` (the newest page)."""
+        ...
+
+
+@runtime_checkable
+class StreamingSource(Source, Protocol):
+    """An adapter for a network that also pushes posts and deletions as they happen.
+
+    The poller reads each of ``stream_keys()`` through ``stream(key)`` beside
+    its polling, which stays the fallback: a stream that fails is opened again
+    later, and one the network refuses (``PermanentSourceError``) is left.
+    """
+
+    def stream_keys(self) -> list[str]: ...
+
+    def stream(self, key: str) -> AsyncIterator[StreamEvent]:
+        """Events until the connection ends; raises a ``SourceError`` when it fails."""
         ...

@@ -11,6 +11,10 @@ photos removed with the rule ``source_deleted`` through the moderation
 service, which emits ``photo.removed`` for the screens. An adapter that
 answers ``None`` cannot tell (Instagram); the poller stops asking it.
 
+Where the network pushes deletions (Mastodon's hashtag stream), the poller
+removes a post as soon as its ``delete`` arrives (``remove_deleted_id``);
+the re-checks stay, for posts whose deletion the stream missed.
+
 Each post's last check is stored in ``remote_photos.checked_at``; the worst
 age (the longest an approved post has gone unchecked) is shown to moderators
 and in ``/metrics``.
@@ -38,6 +42,9 @@ SOURCE_DELETED_REASON = "supprimée à la source"
 # retries and other tools on the same address (docs/sources.md).
 RECHECK_PER_MINUTE: dict[str, float] = {
     "mastodon": 45.0,  # anonymous: 300 requests / 5 min per IP
+    "gotosocial": 45.0,  # 300 requests / 5 min per IP by default
+    "akkoma": 45.0,  # Mastodon-like limits per IP
+    "pleroma": 45.0,
     "pixelfed": 40.0,  # limits are per instance; stay under one request per second
     "bluesky": 200.0,  # 3,000 requests / 5 min per IP on the AppView
     "flickr": 40.0,  # 3,600 calls / hour per API key
@@ -204,6 +211,23 @@ async def remove_post(db: Database, uri: str, *, now: dt.datetime | None = None)
         await session.execute(
             update(RemotePhoto).where(RemotePhoto.uri == uri).values(checked_at=now or utcnow())
         )
+    return removed
+
+
+async def remove_deleted_id(db: Database, source_name: str, remote_id: str) -> int:
+    """Remove the photos of the post ``remote_id`` of ``source_name``, deleted there
+    (a pushed ``delete``); 0 when the wall never stored it."""
+    async with db.reading() as session:
+        uris = (
+            await session.scalars(
+                select(RemotePhoto.uri)
+                .where(RemotePhoto.source_name == source_name, RemotePhoto.remote_id == remote_id)
+                .distinct()
+            )
+        ).all()
+    removed = 0
+    for uri in uris:
+        removed += await remove_post(db, uri)
     return removed
 
 

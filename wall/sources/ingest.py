@@ -6,8 +6,9 @@ two tags or from two instances is stored once. Known keys are looked up
 before anything is downloaded, and the unique constraint settles a race
 between two pollers. A post must carry a campaign tag by our own
 ``CampaignTags`` and have at least one image. Every image goes through the
-media pipeline, like an upload; a near-duplicate of a photo already stored
-is flagged ``duplicate``, a sensitive post ``sensitive``. With
+media pipeline, like an upload; a sensitive post is flagged ``sensitive``,
+and the moderation rules flag a near-duplicate of a photo already stored
+(``wall.moderation.rules.is_near_duplicate``, the one rule for uploads too). With
 ``blur_faces`` (``WALL_BLUR_FACES=all``) the public copies have faces
 blurred and the moderators get the unblurred private copies, as uploads do. Nothing here
 approves anything: new photos go through ``moderation.service.submit``.
@@ -30,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from wall.db import Database
 from wall.errors import WallError
 from wall.hashtags import CampaignTags
-from wall.media import MediaLimits, MediaStore, ProcessedImage, is_near_duplicate
+from wall.media import MediaLimits, MediaStore, ProcessedImage
 from wall.media import process_image_async as process_image
 from wall.models import MediaFile, Photo, RemotePhoto, utcnow
 from wall.moderation import service
@@ -175,12 +176,11 @@ class Ingest:
         report.known += len(candidates) - len(fresh)
         if not fresh:
             return report
-        phashes = await self._phashes()
         slots = anyio.CapacityLimiter(CONCURRENT_DOWNLOADS)
 
         async def one(candidate: Candidate) -> None:
             async with slots:
-                await self._image(config, candidate, phashes, report, private_ok)
+                await self._image(config, candidate, report, private_ok)
 
         async with anyio.create_task_group() as group:
             for candidate in fresh:
@@ -194,16 +194,10 @@ class Ingest:
             )
             return set(rows.all())
 
-    async def _phashes(self) -> list[str]:
-        async with self.db.reading() as session:
-            rows = await session.scalars(select(Photo.phash).where(Photo.phash.is_not(None)))
-            return [value for value in rows.all() if value]
-
     async def _image(
         self,
         config: SourceConfig,
         candidate: Candidate,
-        phashes: list[str],
         report: IngestReport,
         private_ok: bool,
     ) -> None:
@@ -232,8 +226,6 @@ class Ingest:
         self._attempts.pop(candidate.key, None)
         async with self._lock:
             flags = ["sensitive"] if candidate.post.sensitive else []
-            if processed.phash and any(is_near_duplicate(processed.phash, h) for h in phashes):
-                flags.append("duplicate")
             photo, files, origin = build_remote_photo(config, candidate, processed, flags)
             try:
                 async with self.db.writing() as session:
@@ -247,8 +239,6 @@ class Ingest:
             except BaseException:
                 await self._forget(processed)
                 raise
-            if processed.phash:
-                phashes.append(processed.phash)
         report.stored += 1
 
     def _failed(self, key: str, problem: str, report: IngestReport, *, retryable: bool) -> None:

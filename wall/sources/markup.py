@@ -8,7 +8,9 @@ keeps to what a person sees there:
 - ``invisible`` spans (the ``https://`` and the tail of a long link) are
   dropped, and an ``ellipsis`` span is followed by ``…``, as the client's
   stylesheet does: ``https://example.org/a/very/long/path`` reads
-  ``example.org/a/very/lon…``.
+  ``example.org/a/very/lon…``;
+- GoToSocial's ``gts-system-message`` block (its note on attachments it did
+  not download) is dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from html.parser import HTMLParser
 
 _BLOCKS = frozenset({"p", "div", "blockquote", "li", "ul", "ol", "pre", "h1", "h2", "h3", "h4"})
 _HIDDEN_TAGS = frozenset({"script", "style", "template"})
-_HIDDEN_CLASSES = frozenset({"invisible", "quote-inline"})
+# GoToSocial appends a "gts-system-message" block listing attachments it
+# did not download (its own test data): a note for its users, not the caption.
+_HIDDEN_CLASSES = frozenset({"invisible", "quote-inline", "gts-system-message"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )

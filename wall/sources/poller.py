@@ -19,6 +19,11 @@ source:
    source (``deletions``);
 5. records the outcome: success, or the error and a backoff (exponential with
    jitter, at least what the network asked for; long after a permanent error).
+
+Beside the loops, ``run_forever`` follows the streams of networks that push
+(``StreamingSource``: Mastodon's hashtag stream; ``streams``): a pushed post
+is ingested at once, a pushed deletion takes the post off the wall within
+seconds. Polling stays the fallback.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -40,12 +46,15 @@ from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaLimits, MediaStore
 from wall.models import SourceState, utcnow
-from wall.sources import deletions
+from wall.sources import deletions, streams
 from wall.sources.base import (
+    Page,
     PermanentSourceError,
     RetryableSourceError,
     Source,
     SourceConfig,
+    StreamEvent,
+    StreamingSource,
     create_client,
 )
 from wall.sources.download import DownloadError, allows_private
@@ -57,7 +66,7 @@ from wall.sources.toml import load_sources
 log = logging.getLogger(__name__)
 
 # Networks whose late posts get ids below ones already seen (federation).
-HEAD_REREAD_TYPES = frozenset({"mastodon"})
+HEAD_REREAD_TYPES = frozenset({"mastodon", "gotosocial", "akkoma", "pleroma"})
 MAX_RETRY_AFTER = 24 * 3600.0
 
 
@@ -69,6 +78,7 @@ class Timings:
     permanent_backoff: float = 3600.0  # wait after a permanent error
     lease: float = 300.0  # how long a round may hold a source
     max_pages: int = 10  # pages per round while catching up
+    stream_retry: float = 5.0  # first wait before opening a broken stream again
 
 
 def backoff_delay(
@@ -106,6 +116,10 @@ class RoundResult:
     held: int = 0
     error: str | None = None
     busy: bool = False  # another process holds the source
+    moved: bool = False  # the cursor moved forward this round
+    delivered_newest: dt.datetime | None = None  # newest post the cursor delivered
+    head_newest: dt.datetime | None = None  # newest post of the head re-read, if one ran
+    warnings: set[str] = field(default_factory=set)  # from the adapter's pages
     next_poll_at: dt.datetime | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -192,6 +206,10 @@ class Poller:
         async with anyio.create_task_group() as group:
             for config in self.configs:
                 group.start_soon(self._loop, config)
+                source = self.sources[config.name]
+                if isinstance(source, StreamingSource):
+                    for key in source.stream_keys():
+                        group.start_soon(self._follow, config, source, key)
 
     async def run_once(self, *, force: bool = True) -> list[RoundResult]:
         """One round of every source at once, due or not (``force``)."""
@@ -218,6 +236,28 @@ class Poller:
                 wait = config.interval
             with anyio.move_on_after(max(0.05, wait)):
                 await self._stop.wait()
+
+    async def _follow(self, config: SourceConfig, source: StreamingSource, key: str) -> None:
+        await streams.follow(
+            source,
+            key,
+            config.name,
+            functools.partial(self._pushed, config),
+            self._stop,
+            retry=self.timings.stream_retry,
+            max_backoff=self.timings.max_backoff,
+        )
+
+    async def _pushed(self, config: SourceConfig, event: StreamEvent) -> None:
+        """One pushed event: a deletion removes the post, a post is ingested."""
+        if event.deleted_id is not None:
+            removed = await deletions.remove_deleted_id(self.db, config.name, event.deleted_id)
+            if removed:
+                log.info("source %s: %d photo(s) deleted at the source", config.name, removed)
+        if event.post is not None:
+            await self.ingest.page(
+                config, [event.post], private_ok=await self._private_allowed(config)
+            )
 
     async def prepare(self) -> None:
         """Make sure every source has a state row (once per poller)."""
@@ -250,6 +290,7 @@ class Poller:
                 changes["last_head_read_at"] = started
             if config.name not in self._cannot_tell:
                 changes["last_recheck_at"] = await self._recheck(config, source, state, result)
+            changes.update(self._health(config, state, result, started))
         except (RetryableSourceError, PermanentSourceError) as exc:
             await self._failed(config, state, result, exc, changes)
             return result
@@ -271,6 +312,39 @@ class Poller:
         if result.held or result.problems:
             log.warning("source %s: %s (%s)", config.name, result.line(), result.problems[0])
         return result
+
+    def _health(
+        self, config: SourceConfig, state: SourceState, result: RoundResult, started: dt.datetime
+    ) -> dict[str, object]:
+        """The round's ``newest_post_at`` and ``warning``.
+
+        ``stalled``: a head re-read shows a post newer than anything the cursor
+        ever delivered, posted at least one interval before this round, while
+        the cursor did not move (a server whose ids the cursor cannot walk).
+        ``restricted``: the adapter saw an empty feed for a tag in use.
+        Without a head re-read, a moving cursor clears a warning and a still
+        one keeps it.
+        """
+        newest = state.newest_post_at
+        if result.delivered_newest is not None and (
+            newest is None or result.delivered_newest > newest
+        ):
+            newest = result.delivered_newest
+        changes: dict[str, object] = {"newest_post_at": newest}
+        if "restricted" in result.warnings:
+            changes["warning"] = "restricted"
+        elif result.head_newest is not None:
+            known = newest or config.since
+            settled = started - dt.timedelta(seconds=config.interval)
+            stalled = (
+                not result.moved
+                and result.head_newest <= settled
+                and (known is None or result.head_newest > known)
+            )
+            changes["warning"] = "stalled" if stalled else None
+        elif result.moved:
+            changes["warning"] = None
+        return changes
 
     async def _failed(
         self,
@@ -322,6 +396,7 @@ class Poller:
         private_ok = await self._private_allowed(config)
         for _ in range(self.timings.max_pages):
             page = await source.fetch(cursor)
+            self._note(result, page)
             report = await self.ingest.page(config, page.posts, private_ok=private_ok)
             skipped = page.skipped + page.withheld + report.skipped
             result.fetched += len(page.posts)
@@ -339,10 +414,20 @@ class Poller:
                 config.name, page.next_cursor, len(page.posts), report.stored, skipped
             )
             moved = page.next_cursor not in (None, cursor)
+            if moved and page.posts:
+                result.moved = True
+                newest = max(post.posted_at for post in page.posts)
+                if result.delivered_newest is None or newest > result.delivered_newest:
+                    result.delivered_newest = newest
             cursor = page.next_cursor
             state.cursor = cursor
             if not page.posts or not moved or self._stop.is_set():
                 return
+
+    @staticmethod
+    def _note(result: RoundResult, page: Page) -> None:
+        if page.warning:
+            result.warnings.add(page.warning)
 
     def _head_due(self, config: SourceConfig, state: SourceState, now: dt.datetime) -> bool:
         if config.type not in HEAD_REREAD_TYPES or state.cursor is None:
@@ -355,6 +440,8 @@ class Poller:
     ) -> None:
         # The returned cursor points at the head: keep the stored one.
         page = await source.fetch(None)
+        self._note(result, page)
+        result.head_newest = max((post.posted_at for post in page.posts), default=None)
         report = await self.ingest.page(
             config, page.posts, private_ok=await self._private_allowed(config)
         )

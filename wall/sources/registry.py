@@ -12,7 +12,10 @@ from wall.sources.mastodon import MastodonSource
 from wall.sources.pixelfed import PixelfedSource
 
 ADAPTERS: dict[str, type[Source]] = {
-    "mastodon": MastodonSource,
+    "mastodon": MastodonSource,  # finds out which software answers
+    "gotosocial": MastodonSource,
+    "akkoma": MastodonSource,
+    "pleroma": MastodonSource,
     "pixelfed": PixelfedSource,
     "bluesky": BlueskySource,
     "instagram": InstagramSource,

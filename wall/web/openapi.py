@@ -162,7 +162,10 @@ SOURCE = obj(
         "type": STRING,
         "base_url": STRING,
         "interval": NUMBER,
-        "health": {"type": "string", "enum": ["new", "ok", "retrying", "failing"]},
+        "health": {
+            "type": "string",
+            "enum": ["new", "ok", "stalled", "restricted", "retrying", "failing"],
+        },
         "last_success_at": nullable(TIME),
         "last_error": nullable(STRING),
         "last_error_at": nullable(TIME),
@@ -172,6 +175,7 @@ SOURCE = obj(
         "stored_total": INTEGER,
         "skipped_total": INTEGER,
         "last_head_read_at": nullable(TIME),
+        "newest_post_at": nullable(TIME),
         "recheck_worst_age_seconds": nullable(NUMBER),
     }
 )
