@@ -31,7 +31,7 @@ from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, media, metrics, moderation, openapi, public, sources
+from wall.web import api, invite, manage, media, metrics, moderation, openapi, public, sources
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
 
     routes = [
         *public.routes,
+        *manage.routes,
         *media.routes,
         *invite.routes,
         *api.routes,

@@ -22,6 +22,7 @@ from wall.web.session import client_ip, needs_totp_enrolment, read_json, require
 
 LOGIN_TEXT = {
     "fr": {
+        "html_lang": "fr-CA",
         "title": "Connexion à la modération",
         "email": "Courriel",
         "password": "Mot de passe",
@@ -31,6 +32,7 @@ LOGIN_TEXT = {
         "switch_lang": "en",
     },
     "en": {
+        "html_lang": "en-CA",
         "title": "Moderation sign-in",
         "email": "Email",
         "password": "Password",

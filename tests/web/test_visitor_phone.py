@@ -1,0 +1,250 @@
+"""A visitor's whole path on a phone (390×844 Chromium) against a real uvicorn.
+
+A 12 MP phone photo, lying on its side with EXIF orientation 6 and GPS, goes
+through the real form: the browser shrinks it before sending, the server
+stores it upright, and every page of the path (form, success, manage,
+confirmation) fits the screen, with 44 px targets and AA contrast.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tests.browser import ARGS, CHROMIUM, require_chromium
+from tests.live import LiveServer
+from tests.web.conftest import photo_row, stored
+from tests.web.test_upload_browser import PHONE, THANKS, phone_page
+from wall.config import Settings
+from wall.db import Database
+from wall.models import Photo
+
+pytestmark = pytest.mark.browser
+
+UPRIGHT = (3000, 4000)  # 12 MP, portrait as the visitor held the phone
+RED = (200, 30, 30)
+GREEN = (40, 160, 70)
+BODY_LIMIT = 3 * 1024 * 1024
+
+
+def phone_photo() -> bytes:
+    """A 12 MP JPEG stored sideways (EXIF orientation 6) with GPS, as phones write it.
+
+    Upright, its top quarter is red and the rest green; noise gives it the
+    weight of a real photo (about 5 MB)."""
+    width, height = UPRIGHT
+    upright = Image.new("RGB", UPRIGHT, GREEN)
+    upright.paste(RED, (0, 0, width, height // 4))
+    upright = Image.blend(upright, Image.effect_noise(UPRIGHT, 40).convert("RGB"), 0.25)
+    # Orientation 6 means "turn 90° clockwise to show": store it turned the other way.
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (46.0, 48.0, 52.0), 3: "W", 4: (71.0, 12.0, 29.0)}
+    buffer = io.BytesIO()
+    sideways.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+class BodySizes:
+    """Records the size of each ``POST /upload`` body as the server receives it."""
+
+    def __init__(self, app: ASGIApp, sizes: list[int]) -> None:
+        self.app = app
+        self.sizes = sizes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) != ("POST", "/upload"):
+            await self.app(scope, receive, send)
+            return
+        total = 0
+
+        async def counting() -> Message:
+            nonlocal total
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self.sizes.append(total)  # before the answer leaves
+            return message
+
+        await self.app(scope, counting, send)
+
+
+@pytest.fixture
+def upload_sizes() -> list[int]:
+    return []
+
+
+@pytest.fixture
+def server(app: Starlette, upload_sizes: list[int]) -> Iterator[LiveServer]:
+    app.add_middleware(BodySizes, sizes=upload_sizes)
+    live = LiveServer(app)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    require_chromium()
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+# Run in the page: what a person would trip over.
+TOO_SMALL = """() => {
+  const targets = document.querySelectorAll(
+    "button, summary, select, textarea, input:not([type=hidden]), a.button, .lang-switch a,"
+    + " .removal-link a, .consent label");
+  return [...targets].filter((el) => {
+    if (el.closest(".trap") || el.closest("[hidden]") || el.offsetParent === null) return false;
+    if (el.matches(".consent input")) return false;  // its whole label is the target
+    const box = el.getBoundingClientRect();
+    return box.height < 44 || box.width < 44;
+  }).map((el) => el.outerHTML.slice(0, 80));
+}"""
+
+LOW_CONTRAST = """() => {
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (c) => {
+      c /= 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const value = rgb(getComputedStyle(el).backgroundColor);
+      if (value.length < 4 || value[3] > 0) return value.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.offsetParent === null || el.closest(".trap")) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const style = getComputedStyle(el);
+    const a = luminance(rgb(style.color)), b = luminance(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = parseFloat(style.fontSize) >= 24
+      || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) found.push(`${ratio.toFixed(2)} ${el.outerHTML.slice(0, 60)}`);
+  }
+  return found;
+}"""
+
+
+async def fits_the_phone(page: Page) -> None:
+    """No sideways scrolling, every target at least 44 px, AA contrast."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+    assert await page.evaluate(TOO_SMALL) == [], page.url
+    assert await page.evaluate(LOW_CONTRAST) == [], page.url
+
+
+async def loaded(page: Page, selector: str) -> None:
+    """The image at ``selector`` has arrived and decoded."""
+    await expect(page.locator(selector)).to_be_visible()
+    await page.wait_for_function(
+        "(s) => { const i = document.querySelector(s); return i.complete && i.naturalWidth > 0; }",
+        arg=selector,
+    )
+
+
+async def in_view(page: Page, selector: str) -> bool:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
+
+
+async def test_a_12_mp_photo_is_shrunk_stored_upright_and_the_whole_path_fits_the_phone(
+    server: LiveServer, settings: Settings, browser: Browser, upload_sizes: list[int]
+) -> None:
+    photo = phone_photo()
+    assert len(photo) > BODY_LIMIT, "the test photo must be heavier than the goal"
+    page, errors = await phone_page(browser)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await page.goto(f"{server.url}/upload")
+    await fits_the_phone(page)
+
+    payload: FilePayload = {"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": photo}
+    await page.set_input_files("#photo-input", files=[payload])
+    await expect(page.locator("#upload-preview")).to_be_visible()
+    assert await in_view(page, "#upload-submit"), "the button must show without scrolling"
+    assert await page.locator("#upload-details").get_attribute("open") is None  # folded
+    await page.check("input[name=consent]")
+    await page.check("input[name=age_confirmation][value='14_or_older']")
+    await page.click("#upload-submit")
+    await expect(page.locator("#upload-done-title")).to_be_visible(timeout=30_000)
+    await expect(page.locator("#upload-done-title")).to_have_text(THANKS)
+
+    # Shrunk before sending: under 3 MB on the wire instead of about 5.
+    assert len(upload_sizes) == 1 and upload_sizes[0] < BODY_LIMIT, upload_sizes
+    # Stored upright: portrait, red on top.
+    manage_url: str = await page.evaluate("document.getElementById('upload-manage-link').href")
+    assert (await stored(settings)).photos == 1
+    rows = await _only_photo(settings)
+    display = rows.media["display"]
+    assert display["height"] > display["width"]
+    with Image.open(settings.media_path / display["name"]) as image:
+        rgb = image.convert("RGB")
+        top = rgb.getpixel((rgb.width // 2, rgb.height // 10))
+        bottom = rgb.getpixel((rgb.width // 2, rgb.height * 9 // 10))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
+    assert top[0] > 120 and top[1] < 110, top  # red
+    assert bottom[1] > 110 and bottom[0] < 110, bottom  # green
+
+    # The success screen: the link wraps, copies, and comes as a QR code and a card.
+    await fits_the_phone(page)
+    await loaded(page, "#manage-qr")
+    await loaded(page, "#share-card-image")
+    await page.click("#manage-copy")
+    await expect(page.locator("#manage-link-status")).to_have_text("Lien copié.")
+    assert await page.evaluate("navigator.clipboard.readText()") == manage_url
+    card_href = await page.get_attribute("#share-card-download", "href")
+    assert card_href is not None and card_href.startswith(manage_url)
+
+    # The manage page: thumbnail, status in French, deletion behind a confirmation.
+    await page.goto(manage_url)
+    await fits_the_phone(page)
+    await loaded(page, "#manage-thumb")
+    status = page.locator("#manage-status")
+    await expect(status).to_have_text("État\u00a0: en attente de validation")
+    await page.click("#manage-withdraw")
+    await expect(page.locator("#confirm-title")).to_have_text("Retirer ta photo\u00a0?")
+    await fits_the_phone(page)
+    assert (await _only_photo(settings)).status == "pending"  # nothing deleted yet
+    await page.click("#confirm-withdraw")
+    await expect(page.locator("#manage-status")).to_contain_text("supprimée définitivement")
+    assert (await _only_photo(settings)).status == "erased"
+    assert errors == []
+
+
+async def _only_photo(settings: Settings) -> Photo:
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.reading() as session:
+            ids = (await session.scalars(select(Photo.id))).all()
+    finally:
+        await db.dispose()
+    assert len(ids) == 1
+    return await photo_row(settings, ids[0])
