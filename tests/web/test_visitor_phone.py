@@ -9,6 +9,7 @@ confirmation) fits the screen, with 44 px targets and AA contrast.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.live import LiveServer
 from tests.web.conftest import photo_row, stored
 from tests.web.test_upload_browser import PHONE, THANKS, phone_page
+from wall.app import create_app
 from wall.config import Settings
 from wall.db import Database
 from wall.models import Photo
@@ -248,3 +250,135 @@ async def _only_photo(settings: Settings) -> Photo:
         await db.dispose()
     assert len(ids) == 1
     return await photo_row(settings, ids[0])
+
+
+async def validation_message(page: Page, selector: str) -> str:
+    message: str = await page.eval_on_selector(selector, "(el) => el.validationMessage")
+    return message
+
+
+async def test_missing_photo_and_consent_are_refused_in_the_page_language_before_sending(
+    server: LiveServer, settings: Settings, browser: Browser, upload_sizes: list[int]
+) -> None:
+    page, _ = await phone_page(browser)
+    await page.goto(f"{server.url}/upload")
+    await page.click("#upload-submit")
+    assert await validation_message(page, "#photo-input") == "Choisis une photo à envoyer."
+    assert await validation_message(page, "input[name=consent]") == (
+        "Coche la case pour accepter que ta photo soit affichée sur le mur."
+    )
+    assert await validation_message(page, "input[name=age_confirmation]") == (
+        "Indique si tu as 14\u00a0ans ou plus, ou si un parent ou tuteur a donné son accord."
+    )
+    # Ticking clears the message; a file of the wrong type gets its own.
+    await page.check("input[name=consent]")
+    assert await validation_message(page, "input[name=consent]") == ""
+    pdf: FilePayload = {"name": "devoir.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1"}
+    await page.set_input_files("#photo-input", files=[pdf])
+    assert await validation_message(page, "#photo-input") == (
+        "Ce fichier n'est pas une image acceptée (JPEG, PNG, WebP, HEIC ou GIF)."
+    )
+    await page.check("input[name=age_confirmation][value='guardian_consent']")
+    await page.click("#upload-submit")
+    assert upload_sizes == []  # nothing left the phone
+    assert (await stored(settings)).photos == 0
+
+    await page.goto(f"{server.url}/upload?lang=en")
+    await page.click("#upload-submit")
+    assert await validation_message(page, "#photo-input") == "Choose a photo to send."
+    assert await validation_message(page, "input[name=consent]") == (
+        "Tick the box to agree that your photo is shown on the wall."
+    )
+
+
+async def test_a_heic_photo_over_the_size_limit_is_refused_before_sending(
+    settings: Settings, browser: Browser
+) -> None:
+    app = create_app(settings.replace(max_upload_mb=1), null_pool=True)
+    live = LiveServer(app)
+    live.start()
+    try:
+        page, _ = await phone_page(browser)
+        await page.goto(f"{live.url}/upload")
+        heavy: FilePayload = {
+            "name": "IMG_0001.HEIC",
+            "mimeType": "image/heic",
+            "buffer": b"\0" * (1024 * 1024 + 1),
+        }
+        await page.set_input_files("#photo-input", files=[heavy])
+        assert await validation_message(page, "#photo-input") == (
+            "La photo est trop volumineuse (maximum 1\u00a0Mo)."
+        )
+    finally:
+        live.stop()
+
+
+async def test_sending_shows_a_percentage_and_can_be_cancelled(
+    server: LiveServer, settings: Settings, browser: Browser
+) -> None:
+    page, _ = await phone_page(browser)
+    await page.goto(f"{server.url}/upload")
+    # Slow 3G's upload speed, so that sending takes long enough to watch.
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 400,
+            "downloadThroughput": 50_000,
+            "uploadThroughput": 50_000,
+        },
+    )
+    # A PNG too small to be redrawn, heavy enough to take seconds on that line.
+    noise = Image.effect_noise((700, 700), 60).convert("RGB")
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    payload: FilePayload = {
+        "name": "bruit.png",
+        "mimeType": "image/png",
+        "buffer": buffer.getvalue(),
+    }
+    await page.set_input_files("#photo-input", files=[payload])
+    await page.check("input[name=consent]")
+    await page.check("input[name=age_confirmation][value='14_or_older']")
+    await page.click("#upload-submit")
+    await expect(page.locator("#upload-cancel")).to_be_visible()
+    await expect(page.locator("#upload-percent")).to_have_text(re.compile(r"^\d{1,3}\u00a0%$"))
+    assert await in_view(page, "#upload-cancel")
+    await page.click("#upload-cancel")
+    await expect(page.locator("#upload-error")).to_have_text(
+        "Envoi annulé. Tu peux réessayer quand tu veux."
+    )
+    await expect(page.locator("#upload-submit")).to_be_enabled()
+    await expect(page.locator("#upload-cancel")).to_be_hidden()
+    assert (await stored(settings)).photos == 0
+
+
+async def test_without_javascript_the_success_page_fits_and_deleting_still_asks_first(
+    server: LiveServer, settings: Settings, browser: Browser
+) -> None:
+    page, errors = await phone_page(browser, javascript=False)
+    await page.goto(f"{server.url}/upload")
+    payload: FilePayload = {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
+    await page.set_input_files("#photo-input", files=[payload])
+    await page.check("input[name=consent]")
+    await page.check("input[name=age_confirmation][value='14_or_older']")
+    await page.click("#upload-submit")
+    await expect(page.locator("#upload-done-title")).to_have_text(THANKS)
+    await fits_the_phone(page)
+    await loaded(page, "#manage-qr")
+    await loaded(page, "#share-card-image")
+    await expect(page.locator("#manage-copy")).to_be_hidden()  # needs the script
+    manage_url = await page.get_attribute("#upload-manage-link", "href")
+    assert manage_url is not None
+    await page.goto(manage_url)
+    await page.click("#manage-withdraw")
+    await fits_the_phone(page)
+    assert (await _only_photo(settings)).status == "pending"
+    await page.click("#keep-photo")  # changed their mind
+    assert page.url == manage_url
+    await page.click("#manage-withdraw")
+    await page.click("#confirm-withdraw")
+    await expect(page.locator("#manage-status")).to_contain_text("supprimée définitivement")
+    assert (await _only_photo(settings)).status == "erased"
+    assert errors == []
