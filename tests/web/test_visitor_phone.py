@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.live import LiveServer
+from tests.media.factories import heic, photo
 from tests.web.conftest import photo_row, stored
 from tests.web.test_upload_browser import PHONE, THANKS, phone_page
 from wall.app import create_app
@@ -381,4 +382,39 @@ async def test_without_javascript_the_success_page_fits_and_deleting_still_asks_
     await page.click("#confirm-withdraw")
     await expect(page.locator("#manage-status")).to_contain_text("supprimée définitivement")
     assert (await _only_photo(settings)).status == "erased"
+    assert errors == []
+
+
+async def test_heic_goes_as_it_is_and_a_big_png_is_redrawn_as_a_jpeg(
+    server: LiveServer, settings: Settings, browser: Browser, upload_sizes: list[int]
+) -> None:
+    iphone = heic(photo(1200, 900))
+    big_png = io.BytesIO()
+    Image.effect_noise((3000, 2000), 50).convert("RGB").save(big_png, "PNG")
+    assert big_png.tell() > BODY_LIMIT
+    for name, mime, data in (
+        ("IMG_0001.HEIC", "image/heic", iphone),
+        ("capture.png", "image/png", big_png.getvalue()),
+    ):
+        page, errors = await phone_page(browser)
+        await page.goto(f"{server.url}/upload")
+        payload: FilePayload = {"name": name, "mimeType": mime, "buffer": data}
+        await page.set_input_files("#photo-input", files=[payload])
+        await page.check("input[name=consent]")
+        await page.check("input[name=age_confirmation][value='14_or_older']")
+        await page.click("#upload-submit")
+        await expect(page.locator("#upload-done-title")).to_be_visible(timeout=30_000)
+        assert errors == []
+    heic_body, png_body = upload_sizes
+    assert len(iphone) < heic_body < len(iphone) + 4096  # the file and the form around it
+    assert png_body < BODY_LIMIT
+    assert (await stored(settings)).photos == 2
+
+
+async def test_the_sign_in_page_fits_the_phone_too(server: LiveServer, browser: Browser) -> None:
+    page, errors = await phone_page(browser)
+    for address in ("/login", "/login?lang=en"):
+        await page.goto(server.url + address)
+        assert await page.get_attribute("html", "lang") in ("fr-CA", "en-CA")
+        await fits_the_phone(page)
     assert errors == []
