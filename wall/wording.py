@@ -58,7 +58,7 @@ PAGE: dict[str, dict[str, str]] = {
         "need_age": "Indique si tu as 14\u00a0ans ou plus, ou si un parent ou tuteur a donné "
         "son accord.",
         "need_box": "Coche cette case pour continuer.",
-        "copy": "Copier le lien",
+        "copy_link": "Copier le lien",
         "copied": "Lien copié.",
         "copy_failed": "Copie impossible\u00a0: touche le lien longuement pour le copier.",
         "share": "Partager le lien",
@@ -125,7 +125,7 @@ PAGE: dict[str, dict[str, str]] = {
         "need_consent": "Tick the box to agree that your photo is shown on the wall.",
         "need_age": "Say whether you are 14 or older, or whether a parent or guardian agreed.",
         "need_box": "Tick this box to continue.",
-        "copy": "Copy the link",
+        "copy_link": "Copy the link",
         "copied": "Link copied.",
         "copy_failed": "Could not copy: press and hold the link to copy it.",
         "share": "Share the link",

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.browser import ARGS, CHROMIUM, require_chromium
+from tests.factories import jpeg_bytes
 from tests.live import LiveServer
 from tests.media.factories import heic, photo
 from tests.web.conftest import photo_row, stored
@@ -220,6 +221,7 @@ async def test_a_12_mp_photo_is_shrunk_stored_upright_and_the_whole_path_fits_th
     await fits_the_phone(page)
     await loaded(page, "#manage-qr")
     await loaded(page, "#share-card-image")
+    await expect(page.locator("#manage-copy")).to_have_text("Copier le lien")
     await page.click("#manage-copy")
     await expect(page.locator("#manage-link-status")).to_have_text("Lien copié.")
     assert await page.evaluate("navigator.clipboard.readText()") == manage_url
@@ -417,4 +419,54 @@ async def test_the_sign_in_page_fits_the_phone_too(server: LiveServer, browser: 
         await page.goto(server.url + address)
         assert await page.get_attribute("html", "lang") in ("fr-CA", "en-CA")
         await fits_the_phone(page)
+    assert errors == []
+
+
+# A phone's share sheet, recorded: headless Chromium on Linux has none.
+SHARE_SHEET = """
+window.shared = [];
+navigator.share = async (data) => { window.shared.push(data.url || data.files[0].name); };
+navigator.canShare = (data) => true;
+"""
+NO_SHARE_SHEET = "delete Navigator.prototype.share; delete Navigator.prototype.canShare;"
+
+
+async def send_small_photo(page: Page, server: LiveServer) -> str:
+    await page.goto(f"{server.url}/upload")
+    payload: FilePayload = {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    await page.set_input_files("#photo-input", files=[payload])
+    await page.check("input[name=consent]")
+    await page.check("input[name=age_confirmation][value='14_or_older']")
+    await page.click("#upload-submit")
+    await expect(page.locator("#upload-done-title")).to_be_visible()
+    href = await page.get_attribute("#upload-manage-link", "href")
+    assert href is not None
+    return href
+
+
+async def test_the_share_buttons_use_the_share_sheet_or_else_copy(
+    server: LiveServer, browser: Browser
+) -> None:
+    page, errors = await phone_page(browser)
+    await page.add_init_script(SHARE_SHEET)
+    manage_url = await send_small_photo(page, server)
+    await page.click("#manage-share")
+    await page.click("#share-card-share")
+    await page.wait_for_function("() => window.shared.length === 2")
+    assert await page.evaluate("window.shared") == [manage_url, "perséVERT2024.jpg"]
+    assert errors == []
+
+    page, errors = await phone_page(browser)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await page.add_init_script(NO_SHARE_SHEET)
+    manage_url = await send_small_photo(page, server)
+    # Without a share sheet, sharing the link copies it, and the card is downloaded.
+    await expect(page.locator("#share-card-share")).to_be_hidden()
+    await expect(page.locator("#share-card-download")).to_be_visible()
+    await page.click("#manage-share")
+    await expect(page.locator("#manage-link-status")).to_have_text("Lien copié.")
+    assert await page.evaluate("navigator.clipboard.readText()") == manage_url
+    async with page.expect_download() as download:
+        await page.click("#share-card-download")
+    assert (await download.value).suggested_filename == "perséVERT2024.jpg"
     assert errors == []

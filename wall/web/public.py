@@ -77,6 +77,9 @@ def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]
         # For the page's own checks; the server checks again (uploads.limit_body).
         "max_bytes": settings.max_upload_bytes,
         "max_mb": settings.max_upload_mb,
+        # The success screen's share card, filled in by upload.js.
+        "hashtag": settings.hashtags[0],
+        "card_filename": manage.card_filename(settings.hashtags[0]),
         "action": _with_lang(str(request.url_for("upload")), lang),
         "other_lang_url": _with_lang(
             str(request.url_for("upload_page")), "fr" if lang == "en" else "en"
