@@ -8,8 +8,10 @@ confirmation) fits the screen, with 44 px targets and AA contrast.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -166,12 +168,16 @@ async def fits_the_phone(page: Page) -> None:
 
 
 async def loaded(page: Page, selector: str) -> None:
-    """The image at ``selector`` has arrived and decoded."""
+    """The image at ``selector`` has arrived and decoded.
+
+    Polled from here: ``wait_for_function`` polls with the page's timers, which
+    a page without JavaScript never runs, so only its first check would count."""
     await expect(page.locator(selector)).to_be_visible()
-    await page.wait_for_function(
-        "(s) => { const i = document.querySelector(s); return i.complete && i.naturalWidth > 0; }",
-        arg=selector,
-    )
+    check = "(image) => image.complete && image.naturalWidth > 0"
+    deadline = time.monotonic() + 30
+    while not await page.eval_on_selector(selector, check):
+        assert time.monotonic() < deadline, f"{selector} never loaded"
+        await asyncio.sleep(0.1)
 
 
 async def in_view(page: Page, selector: str) -> bool:

@@ -1,4 +1,4 @@
-"""Public pages: the wall, the upload form, an upload's manage link."""
+"""Public pages: the wall and the upload form (the manage link's pages are in ``manage``)."""
 
 from __future__ import annotations
 
@@ -149,8 +149,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
 def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:
     """201 for a new photo; 200 with the same answer when a retry finds it stored."""
     photo, ident, replayed = accepted.photo, accepted.ident, accepted.replayed
-    context = manage.link_context(request, ident.manage_token, lang)
-    links: manage.ManageLinks = context["links"]
+    links = manage.links(request, ident.manage_token, lang)
     status = 200 if replayed else 201
     if wants_json(request):
         return JSONResponse(
@@ -163,8 +162,12 @@ def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:
             },
             status_code=status,
         )
-    context.update(t=wording.PAGE[lang], lang=lang)
-    context["another_url"] = _with_lang(str(request.url_for("upload_page")), lang)
+    context = {
+        **manage.link_context(request, ident.manage_token, lang),
+        "t": wording.PAGE[lang],
+        "lang": lang,
+        "another_url": _with_lang(str(request.url_for("upload_page")), lang),
+    }
     response = render(request, "uploaded.html", context, status=status)
     response.headers.update(manage.PRIVATE_HEADERS)
     return response
