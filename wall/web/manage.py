@@ -94,7 +94,7 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _page(request: Request, template: str, photo: Photo, status: int = 200) -> Response:
+def _page(request: Request, template: str, photo: Photo) -> Response:
     lang = wording.page_lang(request)
     token = request.path_params["token"]
     context = {
@@ -105,7 +105,7 @@ def _page(request: Request, template: str, photo: Photo, status: int = 200) -> R
         "shareable": photo.status in SHAREABLE and bool(photo.media.get("display")),
         **link_context(request, token, lang),
     }
-    return _private(render(request, template, context, status=status))
+    return _private(render(request, template, context))
 
 
 async def manage(request: Request) -> Response:
