@@ -44,6 +44,8 @@ def test_wheel_carries_what_serve_needs(tmp_path: Path) -> None:
     assert "wall/migrations/env.py" in names
     assert any(n.startswith("wall/migrations/versions/0001") for n in names)
     assert {"wall/templates/wall.html", "wall/static/wall.js", "wall/static/wall.css"} <= names
+    # The share card's font and the visitor's scripts.
+    assert {"wall/fonts/DejaVuSans-Bold-latin.ttf", "wall/static/share.js"} <= names
 
     # A fresh environment that sees our dependencies but not this checkout.
     env_dir = tmp_path / "env"

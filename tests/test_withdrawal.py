@@ -22,6 +22,8 @@ NAME = "CANARYNAME9021"
 SCHOOL = "CANARYSCHOOL3355"
 REASON = "visage de CANARYREASON7788"
 CONTACT = "canarycontact5120@parent.test"
+# The manage page's confirmation step posts this; without it nothing is deleted.
+CONFIRM = {"confirm": "yes"}
 NOTE = "CANARYNOTE6064 rappeler la mere"
 CANARIES = (
     "CANARYCAPTION4417",
@@ -113,7 +115,7 @@ async def test_a_withdrawal_deletes_files_and_every_copy_of_what_names_the_child
 
     page = await client.get(created["manage_url"])
     assert "affichée sur le mur" in page.text and "supprimés définitivement" in page.text
-    withdrawn = await client.post(created["manage_url"])
+    withdrawn = await client.post(created["manage_url"], data=CONFIRM)
     assert withdrawn.status_code == 303
 
     assert _present(settings.media_path, names) == set()
@@ -145,7 +147,9 @@ async def test_a_withdrawal_deletes_files_and_every_copy_of_what_names_the_child
     assert "<form" not in french.text
     english = await client.get(created["manage_url"] + "?lang=en")
     assert "permanently deleted" in english.text
-    assert (await client.post(created["manage_url"])).status_code == 303  # a second click
+    assert (
+        await client.post(created["manage_url"], data=CONFIRM)
+    ).status_code == 303  # a second click
 
 
 async def test_a_file_another_photo_shares_is_kept(
@@ -156,14 +160,14 @@ async def test_a_file_another_photo_shares_is_kept(
     second = (await upload(client, image, caption="la meme photo")).json()
     shared = await _names(settings, first["id"])
     assert shared == await _names(settings, second["id"])  # content-addressed
-    assert (await client.post(first["manage_url"])).status_code == 303
+    assert (await client.post(first["manage_url"], data=CONFIRM)).status_code == 303
     assert _present(settings.media_path, shared) == shared
     csrf = await sign_in(client, settings)
     assert (await decide(client, csrf, second["id"], "approve")).status_code == 200
     photo = (await client.get("/api/wall/photos")).json()["photos"][0]
     client.cookies.clear()
     assert (await client.get(photo["image"]["url"])).status_code == 200
-    assert (await client.post(second["manage_url"])).status_code == 303
+    assert (await client.post(second["manage_url"], data=CONFIRM)).status_code == 303
     assert _present(settings.media_path, shared) == set()
 
 

@@ -37,6 +37,7 @@ from wall.web import (
     archive,
     class_upload,
     invite,
+    manage,
     media,
     metrics,
     moderation,
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     routes = [
         *public.routes,
         *class_upload.routes,
+        *manage.routes,
         *media.routes,
         *invite.routes,
         *api.routes,

@@ -23,7 +23,7 @@ async def test_the_manage_link_qr_code_and_redirects_use_the_public_url(
         manage_url = created.json()["manage_url"]
         assert manage_url.startswith(f"{PUBLIC}/manage/")
         token_path = manage_url.removeprefix(PUBLIC)
-        withdrawn = await client.post(token_path)
+        withdrawn = await client.post(token_path, data={"confirm": "yes"})
         assert withdrawn.status_code == 303
         assert withdrawn.headers["location"] == manage_url
         page = (await client.get("/")).text

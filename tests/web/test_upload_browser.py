@@ -70,6 +70,7 @@ async def choose(page: Page, photo: bytes, name: str) -> None:
 
 async def fill_form(page: Page, photo: bytes, name: str) -> None:
     await choose(page, photo, name)
+    await page.click("#upload-details summary")  # the optional details are folded
     await page.fill("input[name=display_name]", "Léa")
     await page.fill("textarea[name=caption]", "Tout en vert!")
     await page.select_option("select[name=region]", "Mauricie")
@@ -107,6 +108,7 @@ async def test_a_server_refusal_shows_the_french_message_next_to_the_form_with_f
         "Ce fichier n'est pas une image acceptée (JPEG, PNG, WebP, HEIC ou GIF)."
     )
     await expect(page.locator("#upload-form")).to_be_visible()
+    await expect(page.locator("input[name=display_name]")).to_be_visible()
     assert await page.input_value("input[name=display_name]") == "Léa"
     assert await page.input_value("textarea[name=caption]") == "Tout en vert!"
     assert await page.input_value("select[name=region]") == "Mauricie"

@@ -65,6 +65,7 @@ async def test_the_page_is_french_with_consent_unticked_and_a_clear_notice(
     assert key is not None and re.fullmatch(r"[A-Za-z0-9_-]{16,64}", key.group(1))
     assert 'name="website"' in page  # the honeypot, hidden by CSS
     assert 'href="http://wall.test/upload?lang=en"' in page
+    assert '<details class="more" id="upload-details">' in page  # optional fields folded
 
 
 async def test_the_english_page_has_english_words_and_posts_in_english(
@@ -116,6 +117,7 @@ async def test_an_html_failure_shows_the_message_next_to_the_form_with_fields_ke
     assert checked(page, "consent", "yes") and checked(page, "show_name", "yes")
     assert checked(page, "age_confirmation", "guardian_consent")
     assert 'value="cle-de-test-0123456789"' in page
+    assert '<details class="more" id="upload-details" open>' in page  # what was typed shows
     assert (await stored(settings)).photos == 0
 
     english = await client.post(

@@ -15,9 +15,9 @@ def upload_address(request: Request) -> str:
     return str(request.url_for("upload_page"))
 
 
-async def upload_qr(request: Request) -> Response:
-    """An SVG QR code of the upload page, for phones in the classroom to scan."""
-    code = segno.make(upload_address(request), error="m")
+def qr_svg(text: str, title: str) -> bytes:
+    """An SVG QR code of ``text``, dark green on white, for phones to scan."""
+    code = segno.make(text, error="m")
     buffer = io.BytesIO()
     code.save(
         buffer,
@@ -27,10 +27,15 @@ async def upload_qr(request: Request) -> Response:
         dark="#0d2b16",
         light="#ffffff",
         xmldecl=False,
-        title="Envoie ta photo",
+        title=title,
     )
+    return buffer.getvalue()
+
+
+async def upload_qr(request: Request) -> Response:
+    """An SVG QR code of the upload page, for phones in the classroom to scan."""
     return Response(
-        buffer.getvalue(),
+        qr_svg(upload_address(request), "Envoie ta photo"),
         media_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=3600"},
     )

@@ -28,6 +28,7 @@ from wall.web.session import (
 
 LOGIN_TEXT = {
     "fr": {
+        "html_lang": "fr-CA",
         "title": "Connexion à la modération",
         "email": "Courriel",
         "password": "Mot de passe",
@@ -35,9 +36,9 @@ LOGIN_TEXT = {
         "submit": "Se connecter",
         "switch": "English",
         "switch_lang": "en",
-        "html_lang": "fr-CA",
     },
     "en": {
+        "html_lang": "en-CA",
         "title": "Moderation sign-in",
         "email": "Email",
         "password": "Password",
@@ -45,7 +46,6 @@ LOGIN_TEXT = {
         "submit": "Sign in",
         "switch": "Français",
         "switch_lang": "fr",
-        "html_lang": "en-CA",
     },
 }
 

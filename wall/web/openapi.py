@@ -301,7 +301,16 @@ UPLOAD_FORM = {
         "website": {"type": "string", "description": "honeypot: leave empty"},
     },
 }
-UPLOADED = obj({"id": STRING, "status": STATUS, "manage_url": STRING})
+UPLOADED = obj(
+    {
+        "id": STRING,
+        "status": STATUS,
+        "manage_url": STRING,
+        # Both private to the manage link's holder, like the link itself.
+        "manage_qr_url": STRING,
+        "share_card_url": STRING,
+    }
+)
 HTML = {"text/html": {"schema": STRING}}
 
 

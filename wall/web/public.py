@@ -1,27 +1,24 @@
-"""Public pages: the wall, the upload form, an upload's manage link."""
+"""Public pages: the wall and the upload form (the manage link's pages are in ``manage``)."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from wall import storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
-from wall.errors import BadRequest, Conflict, NotFound, WallError
-from wall.models import Photo, utcnow
-from wall.moderation import service
-from wall.moderation.states import Action, Status
+from wall.errors import BadRequest, WallError
+from wall.models import utcnow
 from wall.upload_service import Accepted, UploadService
-from wall.web import invite
+from wall.web import invite, manage
 from wall.web.responses import render, wants_json
 from wall.web.session import client_ip
 
@@ -77,6 +74,12 @@ def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]
         "error": None,
         "closed": None,
         "honeypot": uploads.HONEYPOT_FIELD,
+        # For the page's own checks; the server checks again (uploads.limit_body).
+        "max_bytes": settings.max_upload_bytes,
+        "max_mb": settings.max_upload_mb,
+        # The success screen's share card, filled in by upload.js.
+        "hashtag": settings.hashtags[0],
+        "card_filename": manage.card_filename(settings.hashtags[0]),
         "action": _with_lang(str(request.url_for("upload")), lang),
         "other_lang_url": _with_lang(
             str(request.url_for("upload_page")), "fr" if lang == "en" else "en"
@@ -146,43 +149,28 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
 def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:
     """201 for a new photo; 200 with the same answer when a retry finds it stored."""
     photo, ident, replayed = accepted.photo, accepted.ident, accepted.replayed
-    manage_url = _with_lang(str(request.url_for("manage", token=ident.manage_token)), lang)
+    links = manage.links(request, ident.manage_token, lang)
     status = 200 if replayed else 201
     if wants_json(request):
         return JSONResponse(
-            {"id": photo.id, "status": photo.status, "manage_url": manage_url},
+            {
+                "id": photo.id,
+                "status": photo.status,
+                "manage_url": links.page,
+                "manage_qr_url": links.qr,
+                "share_card_url": links.card,
+            },
             status_code=status,
         )
-    context = {"t": wording.PAGE[lang], "lang": lang, "manage_url": manage_url}
-    context["another_url"] = _with_lang(str(request.url_for("upload_page")), lang)
-    return render(request, "uploaded.html", context, status=status)
-
-
-async def _photo_by_manage_token(request: Request) -> Photo:
-    token = request.path_params["token"]
-    async with request.state.db.reading() as session:
-        photo: Photo | None = await session.scalar(
-            select(Photo).where(Photo.manage_token_hash == uploads.hash_manage_token(token))
-        )
-    if not isinstance(photo, Photo):
-        raise NotFound("Ce lien n'est pas valide.", code="unknown_manage_link")
-    return photo
-
-
-async def manage(request: Request) -> Response:
-    photo = await _photo_by_manage_token(request)
-    if request.method == "POST":
-        # Deletes the photo for good: files and personal fields (wall.moderation.erasure).
-        if photo.status != Status.ERASED:
-            try:
-                async with request.state.db.writing() as session:
-                    await service.decide(session, photo.id, Action.WITHDRAW, rule="uploader")
-            except Conflict as exc:
-                if exc.code != "withdrawn":  # a second click that raced the first is fine
-                    raise
-        return RedirectResponse(request.url, status_code=303)
-    lang = wording.page_lang(request)
-    return render(request, "manage.html", {"photo": photo, "t": wording.PAGE[lang], "lang": lang})
+    context = {
+        **manage.link_context(request, ident.manage_token, lang),
+        "t": wording.PAGE[lang],
+        "lang": lang,
+        "another_url": _with_lang(str(request.url_for("upload_page")), lang),
+    }
+    response = render(request, "uploaded.html", context, status=status)
+    response.headers.update(manage.PRIVATE_HEADERS)
+    return response
 
 
 async def healthz(request: Request) -> Response:
@@ -202,6 +190,5 @@ routes = [
     Route("/", wall_page, name="wall"),
     Route("/upload", upload_page, methods=["GET"], name="upload_page"),
     Route("/upload", upload, methods=["POST"], name="upload"),
-    Route("/manage/{token}", manage, methods=["GET", "POST"], name="manage"),
     Route("/healthz", healthz, name="healthz"),
 ]
