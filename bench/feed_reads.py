@@ -55,6 +55,7 @@ async def _approve_one(
             "/upload",
             data={
                 "consent": "yes",
+                "everyone_agrees": "yes",
                 "age_confirmation": "14_or_older",
                 "caption": f"Photo verte n° {index}",
             },

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from wall import auth, housekeeping, uploads
 from wall.config import Settings
@@ -31,7 +30,17 @@ from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, media, metrics, moderation, openapi, public, sources
+from wall.web import (
+    api,
+    invite,
+    media,
+    metrics,
+    moderation,
+    openapi,
+    privacy,
+    public,
+    sources,
+)
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
@@ -39,6 +48,7 @@ from wall.web.headers import SecurityHeaders
 from wall.web.inputs import EdgeChecks
 from wall.web.public_url import PublicURL
 from wall.web.responses import handle_http_exception, handle_wall_error
+from wall.web.templating import make_templates
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -96,8 +106,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
             store=store,
             limiter=decode_limiter,
         )
-        templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-        templates.env.globals["hashtags"] = settings.hashtags
+        templates = make_templates(TEMPLATES_DIR, settings)
         try:
             with on_termination(hub.end_streams):
                 yield {
@@ -131,6 +140,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
 
     routes = [
         *public.routes,
+        *privacy.routes,
         *media.routes,
         *invite.routes,
         *api.routes,

@@ -15,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,15 +25,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from wall import face_blurring
+from wall import consent, face_blurring, french
 from wall.config import Settings
-from wall.consent import CONSENT_VERSION
 from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge
 from wall.media import MediaLimits, ProcessedImage
 from wall.models import MediaFile, Photo, utcnow
 from wall.photos import image_columns, media_rows, new_photo_id
 
-AGE_CHOICES = ("14_or_older", "guardian_consent")
+AGE_CHOICES = consent.AGE_CHOICES
 MAX_NAME = 60
 MAX_CAPTION = 280
 MAX_SCHOOL = 120
@@ -55,6 +54,11 @@ class UploadFields:
     school: str | None
     age_confirmation: str
     upload_key: str | None = None
+    # Who consented (wall.consent) and the boxes ticked for further uses.
+    consent_by: str = consent.BY_SELF
+    uses: dict[consent.Use, bool] = field(
+        default_factory=lambda: dict.fromkeys(consent.USES, False)
+    )
 
 
 @dataclass(frozen=True)
@@ -111,14 +115,14 @@ def client_hash(secret_key: str, client_ip: str) -> str:
 
 
 def check_window(settings: Settings, now: dt.datetime) -> None:
-    opens, closes = settings.uploads_open_at, settings.uploads_close_at
+    """Refuse outside the upload window; it closes by the promised deletion date."""
+    opens, closes = settings.uploads_open_at, settings.uploads_closing
     if opens is not None and now < opens:
-        local = opens.astimezone(settings.timezone)
+        when = french.date_and_time(opens, settings.timezone)
         raise Forbidden(
-            f"Le dépôt de photos ouvre le {local:%Y-%m-%d} à {local:%H:%M} (heure du Québec).",
-            code="uploads_not_open",
+            f"Le dépôt de photos ouvre {when} (heure du Québec).", code="uploads_not_open"
         )
-    if closes is not None and now >= closes:
+    if now >= closes:
         raise Forbidden(
             "Le dépôt de photos est fermé. Merci d'avoir participé!", code="uploads_closed"
         )
@@ -174,8 +178,14 @@ def _clean_text(raw: Any, field: str, max_len: int, label: str) -> str:
     return text
 
 
-def validate_fields(form: FormData, settings: Settings) -> UploadFields:
-    """The form's fields, checked; raises ``InvalidField`` with a French message."""
+def validate_fields(
+    form: FormData, settings: Settings, *, via_invite: bool = False
+) -> UploadFields:
+    """The form's fields, checked; raises ``WallError`` with a French message.
+
+    ``via_invite``: the form came through a school's invite link (a class
+    upload), which ``WALL_UNDER_14=school`` requires for under-14s.
+    """
     if form.get(HONEYPOT_FIELD):
         raise InvalidField(
             "Laisse vide le dernier champ : c'est un piège pour les robots.",
@@ -187,17 +197,14 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
             "Le formulaire n'est plus à jour. Recharge la page et réessaie.",
             code="invalid_upload_key",
         )
+    # First: a child waiting for a parent is told so kindly, whatever else is ticked.
+    age = consent.check_age(form.get("age_confirmation"), settings, via_invite=via_invite)
     if form.get("consent") != "yes":
         raise InvalidField(
             "Coche la case pour accepter que ta photo soit affichée sur le mur.",
             code="consent_required",
         )
-    age = form.get("age_confirmation")
-    if age not in AGE_CHOICES:
-        raise InvalidField(
-            "Indique si tu as 14 ans ou plus, ou si un parent ou tuteur a donné son accord.",
-            code="age_confirmation_required",
-        )
+    consent.check_everyone_agrees(form.get(consent.EVERYONE_AGREES_FIELD))
     name = _clean_text(form.get("display_name"), "display_name", MAX_NAME, "Prénom ou pseudo")
     caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
     school = _clean_text(form.get("school"), "school", MAX_SCHOOL, "École")
@@ -210,8 +217,10 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
         caption=caption,
         region=region or None,
         school=school or None,
-        age_confirmation=str(age),
+        age_confirmation=age,
         upload_key=key,
+        consent_by=consent.consent_giver(age, settings.under_14, via_invite),
+        uses=consent.uses_ticked(form),
     )
 
 
@@ -257,9 +266,10 @@ def build_photo(
         submitted_at=now,
         flags=[],
         **image_columns(processed),
-        consent_version=CONSENT_VERSION,
+        consent_version=consent.CONSENT_VERSION,
         consent_at=now,
         age_confirmation=fields.age_confirmation,
+        **consent.consent_columns(fields.uses, fields.consent_by),
         client_hash=client,
         manage_token_hash=hash_manage_token(ident.manage_token),
         pinned=False,
