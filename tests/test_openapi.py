@@ -24,6 +24,8 @@ PAGES = {
     ("GET", "/moderation/admin"),
     ("GET", "/removal-request"),
     ("POST", "/removal-request"),
+    ("GET", "/confidentialite"),
+    ("GET", "/privacy"),
 }
 MOUNTS = {"/static"}
 

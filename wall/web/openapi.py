@@ -127,7 +127,9 @@ REMOVAL_REQUEST = obj(
     {
         "id": INTEGER,
         "photo_ref": STRING,
+        "description": STRING,
         "photo_id": nullable(STRING),
+        "photo_number": nullable(STRING),
         "photo_status": nullable(STATUS),
         "reason": nullable(STRING),
         "contact": nullable(STRING),

@@ -38,9 +38,11 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
 def error_response(request: Request, error: WallError) -> Response:
     if wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
-    response = render(
-        request, "message.html", {"title": "Oups!", "message": error.message}, status=error.status
-    )
+    if request.query_params.get("lang") == "en":
+        context = {"lang": "en", "title": "Oops!", "message": error.message_en or error.message}
+    else:
+        context = {"lang": "fr", "title": "Oups!", "message": error.message}
+    response = render(request, "message.html", context, status=error.status)
     response.headers.update(error.headers)
     return response
 
