@@ -198,12 +198,14 @@ def validate_fields(
             code="invalid_upload_key",
         )
     # First: a child waiting for a parent is told so kindly, whatever else is ticked.
-    age = consent.check_age(form.get("age_confirmation"), settings, via_invite=via_invite)
+    if form.get("age_confirmation") == consent.WAITING_FOR_PARENT:
+        consent.check_age(consent.WAITING_FOR_PARENT, settings)
     if form.get("consent") != "yes":
         raise InvalidField(
             "Coche la case pour accepter que ta photo soit affichée sur le mur.",
             code="consent_required",
         )
+    age = consent.check_age(form.get("age_confirmation"), settings, via_invite=via_invite)
     consent.check_everyone_agrees(form.get(consent.EVERYONE_AGREES_FIELD))
     name = _clean_text(form.get("display_name"), "display_name", MAX_NAME, "Prénom ou pseudo")
     caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
