@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -95,7 +96,11 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         publisher = Publisher(db, hub, store, purges.purge if purges is not None else None)
         await publisher.start()
         sweeper = housekeeping.Sweeper(
-            db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
+            db,
+            store,
+            uploads.spool_dir(settings),
+            older_than=settings.sweep_after_seconds,
+            audit_kept=dt.timedelta(days=settings.audit_keep_days),
         )
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)

@@ -29,6 +29,13 @@ OPTION_KEY = "rules"
 WORD_ACTIONS = ("flag", "reject")
 # Flags a source may set on a post that the network marked as sensitive.
 SENSITIVE_FLAGS = frozenset({"sensitive", "content_warning", "nsfw"})
+# What moderators read for each flag the rules set (the codes stay in the API).
+FLAG_NAMES_FR: dict[str, str] = {
+    "blocked_word": "mot bloqué",
+    "sensitive": "contenu sensible",
+    "duplicate": "doublon",
+    "low_green": "peu de vert",
+}
 NEAR_DUPLICATE_BITS = 6  # pHash Hamming distance at or under which two photos match
 RECENT_FOR_DUPLICATES = 500
 MAX_LIST = 2000

@@ -17,7 +17,7 @@ from wall import auth, events, photos
 from wall.config import Settings
 from wall.errors import BadRequest, InvalidField, WallError
 from wall.models import ModeratorSession, Photo
-from wall.moderation import claims, queue, service
+from wall.moderation import claims, queue, rules, service
 from wall.moderation.states import BULK_ACTIONS, Action, Status
 from wall.web import admin, moderation_auth, removal
 from wall.web.api import SSE_HEADERS
@@ -60,6 +60,7 @@ async def moderation_page(request: Request) -> Response:
             "role": who.moderator.role,
             "regions": settings.regions,
             "max_pinned": settings.max_pinned,
+            "flag_names": rules.FLAG_NAMES_FR,
         },
     )
 
