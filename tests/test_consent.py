@@ -93,11 +93,15 @@ def test_with_wall_under_14_school_only_an_invite_lets_an_under_14_through() -> 
         _form(age_confirmation="guardian_consent"), school, via_invite=True
     )
     assert fields.consent_by == "school"
+    assert fields.uses == {"school_wall": True, "embed": False, "archive": False}
     # A parent consenting on a class upload under the parent policy stays the parent.
     parent = uploads.validate_fields(
         _form(age_confirmation="guardian_consent"), Settings(), via_invite=True
     )
     assert parent.consent_by == "parent"
+    assert parent.uses["school_wall"] is True  # a class upload counts through its invite
+    public = uploads.validate_fields(_form(age_confirmation="14_or_older"), Settings())
+    assert public.uses["school_wall"] is False
     with pytest.raises(WallError) as never:
         uploads.validate_fields(
             _form(age_confirmation="guardian_consent"),

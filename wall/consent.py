@@ -114,9 +114,16 @@ def check_everyone_agrees(value: object) -> None:
         )
 
 
-def uses_ticked(form: Any) -> dict[Use, bool]:
-    """The boxes ticked for further uses (all unticked by default)."""
-    return {use: form.get(field) == "yes" for use, field in USE_FIELDS.items()}
+def uses_ticked(form: Any, *, via_invite: bool = False) -> dict[Use, bool]:
+    """The boxes ticked for further uses (all unticked by default).
+
+    A class upload through a school's invite is made for that school's wall:
+    it counts for the school wall through its invite, box or not.
+    """
+    uses = {use: form.get(field) == "yes" for use, field in USE_FIELDS.items()}
+    if via_invite:
+        uses["school_wall"] = True
+    return uses
 
 
 def consent_columns(uses: dict[Use, bool], consent_by: str) -> dict[str, Any]:

@@ -208,7 +208,7 @@ def validate_fields(
     age = consent.check_age(form.get("age_confirmation"), settings, via_invite=via_invite)
     consent.check_everyone_agrees(form.get(consent.EVERYONE_AGREES_FIELD))
     name = _clean_text(form.get("display_name"), "display_name", MAX_NAME, "Prénom ou pseudo")
-    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
+    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Petit texte")
     school = _clean_text(form.get("school"), "school", MAX_SCHOOL, "École")
     region = _clean_text(form.get("region"), "region", 100, "Région")
     if region and region not in settings.regions:
@@ -222,7 +222,7 @@ def validate_fields(
         age_confirmation=age,
         upload_key=key,
         consent_by=consent.consent_giver(age, settings.under_14, via_invite),
-        uses=consent.uses_ticked(form),
+        uses=consent.uses_ticked(form, via_invite=via_invite),
     )
 
 

@@ -63,7 +63,7 @@ PAGE: dict[str, dict[str, str]] = {
         "preview_alt": "Preview of your photo",
         "display_name": "First name or nickname (optional)",
         "display_name_hint": "No full name: a first name or a nickname is enough.",
-        "caption": "Caption (optional)",
+        "caption": "Text under your photo (optional)",
         "region": "Region (optional)",
         "school": "School (optional; seen by the moderators, and on your school's wall only "
         "if you tick the box below)",
@@ -91,7 +91,7 @@ PAGE: dict[str, dict[str, str]] = {
 
 FIELD_NAMES_EN = {
     "display_name": "First name or nickname",
-    "caption": "Caption",
+    "caption": "Text under your photo",
     "school": "School",
     "region": "Region",
 }
