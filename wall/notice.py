@@ -53,26 +53,34 @@ def organizer(settings: Settings, lang: str) -> str:
     return name
 
 
-def storage_sentence(settings: Settings, lang: str) -> str:
-    where = _or(settings.hosting_location, lang)
+def leaving_quebec(settings: Settings, lang: str) -> str:
+    """Whether the data may leave Québec, in one sentence."""
     if lang == "en":
         if settings.outside_quebec:
             return (
-                f"The photos and the database are stored in {where}. Some of it may be kept "
-                "outside Québec (for instance copies of the photos by a content delivery "
-                "network); the organizer assessed that it is protected there as the law "
-                "requires."
+                "Some of it may be kept outside Québec (for instance copies of the photos by a "
+                "content delivery network); the organizer assessed that it is protected there "
+                "as the law requires."
             )
-        return f"The photos and the database are stored in {where}, and do not leave Québec."
+        return "It does not leave Québec."
     if settings.outside_quebec:
         return (
-            f"Les photos et la base de données sont gardées à cet endroit : {where}. Une partie "
-            "peut être gardée hors du Québec (par exemple des copies des photos par un réseau "
-            "de diffusion); l'organisme a évalué qu'elle y est protégée comme la loi le demande."
+            "Une partie peut être gardée hors du Québec (par exemple des copies des photos par "
+            "un réseau de diffusion); l'organisme a évalué qu'elle y est protégée comme la loi "
+            "le demande."
+        )
+    return "Elles ne quittent pas le Québec."
+
+
+def storage_sentence(settings: Settings, lang: str) -> str:
+    where = _or(settings.hosting_location, lang)
+    if lang == "en":
+        return (
+            f"The photos and the database are stored in {where}. {leaving_quebec(settings, lang)}"
         )
     return (
-        f"Les photos et la base de données sont gardées à cet endroit : {where}. Elles ne "
-        "quittent pas le Québec."
+        f"Les photos et la base de données sont gardées à cet endroit : {where}. "
+        f"{leaving_quebec(settings, lang)}"
     )
 
 
@@ -120,7 +128,8 @@ def notice_lines(settings: Settings, lang: str) -> tuple[str, ...]:
             "Before: a person on our team checks every photo before it is shown.",
             f"For how long: during the campaign; photos are deleted by {until} at the latest, "
             "and uploads close before that date.",
-            f"Where it is stored: {storage_sentence(settings, lang)}",
+            f"Where it is stored: {_or(settings.hosting_location, lang)}. "
+            f"{leaving_quebec(settings, lang)}",
             f"How to remove it: {removal}.",
             "Your rights: you may ask to see, correct or delete what concerns you, by writing "
             f"to the {officer(settings, lang)}.",
@@ -147,7 +156,8 @@ def notice_lines(settings: Settings, lang: str) -> tuple[str, ...]:
         "Avant : une personne de notre équipe regarde chaque photo avant de l'afficher.",
         f"Combien de temps : pendant la campagne; les photos sont effacées au plus tard "
         f"{until}, et l'envoi ferme avant cette date.",
-        f"Où sont gardées les données : {storage_sentence(settings, lang)}",
+        f"Où sont gardées les données : {_or(settings.hosting_location, lang)}. "
+        f"{leaving_quebec(settings, lang)}",
         f"Pour la retirer : {removal}.",
         "Tes droits : tu peux demander de voir, de corriger ou d'effacer ce qui te concerne, "
         f"en écrivant à : {officer(settings, lang)}.",

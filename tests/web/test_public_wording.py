@@ -124,7 +124,7 @@ async def test_the_privacy_policy_names_every_setting_it_is_built_from(
     assert "Si vous refusez" in french
     assert ORGANIZATION["organizer_en"] in english and ORGANIZATION["organizer"] not in english
     assert "kept 400 days" in english and "March 1, 2099" in english
-    assert "do not leave Québec" in english and "may be kept outside Québec" in outside
+    assert "It does not leave Québec." in english and "may be kept outside Québec" in outside
 
 
 async def _served(settings: Settings, path: str) -> str:
