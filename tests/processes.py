@@ -19,6 +19,16 @@ START_DEADLINE = 90.0
 
 
 FAR_DELETION_DATE = "2099-12-31"
+# What a wall served over https must name in its notice and privacy policy
+# (``wall serve`` refuses the placeholders).
+ORGANIZATION = {
+    "WALL_ORGANIZER": "Centre de services scolaire des Vagues",
+    "WALL_ORGANIZER_EN": "Centre de services scolaire des Vagues (school service centre)",
+    "WALL_ORGANIZER_ADDRESS": "1 rue de l'École, Rimouski (Québec) G5L 1A1",
+    "WALL_PRIVACY_OFFICER_NAME": "Josée Tremblay",
+    "WALL_PRIVACY_OFFICER_CONTACT": "prp@vagues.test",
+    "WALL_HOSTING_LOCATION": "Montréal (Québec)",
+}
 
 
 def free_port() -> int:

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import ORGANIZATION
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,17 +30,6 @@ def _wall(
         cwd=ROOT,
         timeout=60,
     )
-
-
-# What a public (https) wall must name in its notice and privacy policy.
-ORGANIZATION = {
-    "WALL_ORGANIZER": "Centre de services scolaire des Vagues",
-    "WALL_ORGANIZER_EN": "Centre de services scolaire des Vagues (school service centre)",
-    "WALL_ORGANIZER_ADDRESS": "1 rue de l'École, Rimouski (Québec) G5L 1A1",
-    "WALL_PRIVACY_OFFICER_NAME": "Josée Tremblay",
-    "WALL_PRIVACY_OFFICER_CONTACT": "prp@vagues.test",
-    "WALL_HOSTING_LOCATION": "Montréal (Québec)",
-}
 
 
 def _public_env(tmp_path: Path, **extra: str) -> dict[str, str]:
