@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.factories import jpeg_bytes, upload
 from tests.web.conftest import Stored, photo_row, serving, stored
-from wall.config import SETTINGS, Settings
+from wall.config import SETTINGS, ConfigError, Settings
 from wall.consent import CONSENT_VERSION
 from wall.french import NBSP
 
@@ -208,3 +209,28 @@ async def test_the_upload_page_links_to_the_removal_request_form(
     assert "Ask for a photo's removal" in english.text
     form = await client.get("/removal-request")
     assert form.status_code == 200
+
+
+async def test_uploads_close_by_the_promised_deletion_date_by_default(settings: Settings) -> None:
+    yesterday = dt.datetime.now(settings.timezone).date() - dt.timedelta(days=1)
+    async with serving(settings.replace(keep_until=yesterday)) as client:
+        assert "est fermé" in (await client.get("/upload")).text
+        response = await upload(client)
+        assert (response.status_code, response.json()["error"]) == (403, "uploads_closed")
+    tomorrow = yesterday + dt.timedelta(days=2)
+    async with serving(settings.replace(keep_until=tomorrow)) as client:
+        assert (await upload(client)).status_code == 201
+
+
+def test_a_window_opening_or_closing_after_the_deletion_date_is_refused() -> None:
+    base = {"WALL_KEEP_UNTIL": "2031-03-01", "WALL_TIMEZONE": "America/Toronto"}
+    late_close = {**base, "WALL_UPLOADS_CLOSE_AT": "2031-03-02T09:00:00-05:00"}
+    late_open = {**base, "WALL_UPLOADS_OPEN_AT": "2031-03-01T00:00:00-05:00"}
+    for env, name in ((late_close, "WALL_UPLOADS_CLOSE_AT"), (late_open, "WALL_UPLOADS_OPEN_AT")):
+        with pytest.raises(ConfigError) as error:
+            Settings.from_env(env)
+        assert str(error.value).startswith(f"{name}: uploads would ")
+        assert "\n" not in str(error.value)
+    settings = Settings.from_env({**base, "WALL_UPLOADS_CLOSE_AT": "2031-02-28T18:00:00-05:00"})
+    assert settings.uploads_closing == dt.datetime(2031, 2, 28, 23, 0, tzinfo=dt.UTC)
+    assert Settings.from_env(base).uploads_closing == dt.datetime(2031, 3, 1, 5, 0, tzinfo=dt.UTC)
