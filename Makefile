@@ -11,8 +11,10 @@ $(BIN)/wall: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# A try-out wall's campaign is today, unless WALL_EVENT_DATE says otherwise:
+# uploads close by the promised deletion date (30 days after the event).
 run: $(BIN)/wall
-	$(BIN)/wall serve
+	WALL_EVENT_DATE=$${WALL_EVENT_DATE:-$$(date +%F)} $(BIN)/wall serve
 
 test: $(BIN)/wall
 	$(BIN)/python -m pytest

@@ -55,6 +55,7 @@ async def _approve_one(
             "/upload",
             data={
                 "consent": "yes",
+                "everyone_agrees": "yes",
                 "age_confirmation": "14_or_older",
                 "caption": f"Photo verte n° {index}",
             },
@@ -109,6 +110,8 @@ async def main(args: argparse.Namespace, tmp: str, url: str) -> None:
             "WALL_SECRET_KEY": "bench" * 8,
             "WALL_UPLOAD_LIMIT_PER_HOUR": "0",
             "WALL_MAX_PENDING_PER_CLIENT": "0",
+            # Uploads close by the promised deletion date; the default event is in 2024.
+            "WALL_KEEP_UNTIL": "2099-12-31",
         }
     )
     server = LiveServer(create_app(settings))

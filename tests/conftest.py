@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from tests.browser import require_chromium
 from tests.live import LiveServer, running
+from tests.processes import FAR_DELETION_DATE
 from wall import migrations
 from wall.app import create_app
 from wall.config import Settings
@@ -105,6 +106,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "WALL_SECRET_KEY": "test-secret-" + secrets.token_hex(8),
             "WALL_UPLOAD_LIMIT_PER_HOUR": "0",
             "WALL_EVENT_POLL_SECONDS": "0.2",
+            # Uploads close by the promised deletion date; the default event is in 2024.
+            "WALL_KEEP_UNTIL": FAR_DELETION_DATE,
         }
     )
 

@@ -38,7 +38,7 @@ def jpeg_bytes(
     return buffer.getvalue()
 
 
-UPLOAD_FIELDS = {"consent": "yes", "age_confirmation": "14_or_older"}
+UPLOAD_FIELDS = {"consent": "yes", "everyone_agrees": "yes", "age_confirmation": "14_or_older"}
 
 
 async def upload(

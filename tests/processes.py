@@ -18,6 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 START_DEADLINE = 90.0
 
 
+FAR_DELETION_DATE = "2099-12-31"
+# What a wall served over https must name in its notice and privacy policy
+# (``wall serve`` refuses the placeholders).
+ORGANIZATION = {
+    "WALL_ORGANIZER": "Centre de services scolaire des Vagues",
+    "WALL_ORGANIZER_EN": "Centre de services scolaire des Vagues (school service centre)",
+    "WALL_ORGANIZER_ADDRESS": "1 rue de l'École, Rimouski (Québec) G5L 1A1",
+    "WALL_PRIVACY_OFFICER_NAME": "Josée Tremblay",
+    "WALL_PRIVACY_OFFICER_CONTACT": "prp@vagues.test",
+    "WALL_HOSTING_LOCATION": "Montréal (Québec)",
+}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -29,6 +42,9 @@ def wall_environment(**settings: str) -> dict[str, str]:
     """This environment without any ``WALL_*`` of the developer's, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code, installed or not
+    # The default event date is in 2024, and uploads close by the deletion date
+    # the notice promises: a wall under test keeps its photos for a long while.
+    env.setdefault("WALL_KEEP_UNTIL", FAR_DELETION_DATE)
     env.update(settings)
     return env
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import ORGANIZATION
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +30,11 @@ def _wall(
         cwd=ROOT,
         timeout=60,
     )
+
+
+def _public_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A wall served over https by a named organization."""
+    return _env(tmp_path, WALL_PUBLIC_URL="https://mur.ecole.test", **{**ORGANIZATION, **extra})
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -148,7 +155,7 @@ def _serve_until_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
 def test_serve_on_https_refuses_a_placeholder_first_admin(
     tmp_path: Path, extra: dict[str, str], named: str
 ) -> None:
-    env = _env(tmp_path, WALL_PUBLIC_URL="https://mur.ecole.test", **extra)
+    env = _public_env(tmp_path, **extra)
     result = _serve_until_exit(env, tmp_path)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -156,6 +163,48 @@ def test_serve_on_https_refuses_a_placeholder_first_admin(
     assert "mot de passe" not in result.stdout  # no credentials were printed
     listed = _wall(["moderator", "list"], env)
     assert listed.returncode == 0 and listed.stdout.strip() == ""  # nobody was created
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WALL_ORGANIZER", None),  # the example default
+        ("WALL_ORGANIZER_EN", None),
+        ("WALL_ORGANIZER_ADDRESS", ""),
+        ("WALL_PRIVACY_OFFICER_NAME", ""),
+        ("WALL_PRIVACY_OFFICER_CONTACT", ""),
+        ("WALL_HOSTING_LOCATION", ""),
+    ],
+)
+def test_serve_on_https_refuses_placeholder_organization_settings(
+    tmp_path: Path, variable: str, value: str | None
+) -> None:
+    env = _public_env(
+        tmp_path, WALL_ADMIN_EMAIL="direction@ecole.test", WALL_ADMIN_PASSWORD="un-long-secret"
+    )
+    if value is None:
+        del env[variable]
+    else:
+        env[variable] = value
+    result = _serve_until_exit(env, tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"wall: WALL_PUBLIC_URL is https but {variable} ")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_upload_window_open_past_the_deletion_date_is_refused(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        WALL_KEEP_UNTIL="2031-03-01",
+        WALL_UPLOADS_CLOSE_AT="2031-03-01T00:00:01-05:00",
+    )
+    result = _wall(["migrate"], env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "WALL_UPLOADS_CLOSE_AT" in result.stderr and "2031-03-01" in result.stderr
+    env["WALL_UPLOADS_CLOSE_AT"] = "2031-03-01T00:00:00-05:00"  # midnight starting that day
+    assert _wall(["migrate"], env).returncode == 0
 
 
 def test_serve_on_https_refuses_a_left_over_localhost_admin(tmp_path: Path) -> None:
@@ -166,7 +215,7 @@ def test_serve_on_https_refuses_a_left_over_localhost_admin(tmp_path: Path) -> N
         stdin="un-mot-de-passe-long\n",
     )
     assert added.returncode == 0, added.stderr
-    public = _env(tmp_path, WALL_PUBLIC_URL="https://mur.ecole.test")
+    public = _public_env(tmp_path)
     result = _serve_until_exit(public, tmp_path)
     assert result.returncode == 2
     assert "wall moderator disable admin@localhost" in result.stderr
@@ -177,9 +226,8 @@ def test_serve_on_https_starts_with_a_named_admin(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = _env(
+    env = _public_env(
         tmp_path,
-        WALL_PUBLIC_URL="https://mur.ecole.test",
         WALL_ADMIN_EMAIL="direction@ecole.test",
         WALL_ADMIN_PASSWORD="un-mot-de-passe-long",
     )

@@ -22,7 +22,7 @@ from PIL import Image
 
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, UPLOAD_FIELDS
 from tests.nginx import Nginx
-from tests.processes import WallProcess
+from tests.processes import ORGANIZATION, WallProcess
 from tests.sse import SSEReader
 from tests.test_live_delivery import _environment
 
@@ -63,6 +63,7 @@ async def test_upload_approve_remove_through_nginx(postgres_url: str, tmp_path: 
     nginx = Nginx(tmp_path / "nginx", [f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"])
     for process in (first, second):
         process.env["WALL_PUBLIC_URL"] = nginx.url
+        process.env.update(ORGANIZATION)  # an https wall names its organization
     tls = ssl.create_default_context(cafile=str(nginx.cert))
     photo = phone_photo()
     assert len(photo) > 1_500_000  # past nginx's default 1 MB body limit

@@ -132,7 +132,7 @@ async def test_a_full_disk_answers_507_and_uploads_resume_once_space_is_freed(
     # The plain form (no JavaScript) gets the French page with the same sentence.
     page = await client.post(
         "/upload",
-        data={"consent": "yes", "age_confirmation": "14_or_older"},
+        data={"consent": "yes", "everyone_agrees": "yes", "age_confirmation": "14_or_older"},
         files={"photo": ("photo.jpg", photo, "image/jpeg")},
     )
     assert page.status_code == 507
@@ -195,6 +195,7 @@ async def test_the_upload_page_says_in_french_that_the_disk_is_full(
                 }
                 await page.set_input_files("#photo-input", files=[payload])
                 await page.check("input[name=consent]")
+                await page.check("input[name=everyone_agrees]")
                 await page.check("input[name=age_confirmation][value='14_or_older']")
                 await page.click("#upload-submit")
                 await expect(page.locator("#upload-error")).to_have_text(FULL_MESSAGE)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 from tests.factories import upload
+from tests.moderation.factories import age, database
 from tests.web.conftest import serving, stored
 from wall import housekeeping, uploads
 from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaStore
+from wall.models import AuditEntry
+from wall.moderation import audit
 
 HOUR_AND_A_BIT = 3700
 
@@ -69,3 +74,17 @@ async def test_the_sweep_age_is_a_setting(settings: Settings) -> None:
     async with serving(settings.replace(sweep_after_seconds=30.0)):
         assert not minute_old.exists() and not minute_old_spool.exists()
         assert fresh.exists()
+
+
+async def test_audit_rows_older_than_the_promised_days_are_pruned(settings: Settings) -> None:
+    """WALL_AUDIT_KEEP_DAYS=30: a row of 31 days goes at the sweep, one of 29 days stays."""
+    async with database(settings) as db, db.writing() as session:
+        for target in ("old", "recent"):
+            await audit.record(session, "moderator.added", actor_label="cli", target=target)
+    assert await age(settings, AuditEntry, ("created_at",), dt.timedelta(days=31), target="old")
+    assert await age(settings, AuditEntry, ("created_at",), dt.timedelta(days=29), target="recent")
+    async with serving(settings.replace(audit_keep_days=30)):
+        pass
+    async with database(settings) as db, db.reading() as session:
+        left = (await session.scalars(select(AuditEntry.target))).all()
+    assert left == ["recent"]

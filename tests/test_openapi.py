@@ -30,6 +30,8 @@ PAGES = {
     ("GET", "/moderation/sources"),
     ("GET", "/removal-request"),
     ("POST", "/removal-request"),
+    ("GET", "/confidentialite"),
+    ("GET", "/privacy"),
 }
 MOUNTS = {"/static"}
 

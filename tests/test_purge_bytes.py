@@ -46,6 +46,7 @@ async def _fill(base_url: str) -> str:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         fields = {
             "consent": "yes",
+            "everyone_agrees": "yes",
             "age_confirmation": "guardian_consent",
             "caption": f"{CAPTION} a la cabane",
             "display_name": NAME,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -14,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from wall import auth, housekeeping, uploads
 from wall.config import Settings
@@ -42,6 +42,7 @@ from wall.web import (
     metrics,
     moderation,
     openapi,
+    privacy,
     public,
     readiness,
     sources,
@@ -54,6 +55,7 @@ from wall.web.inputs import EdgeChecks
 from wall.web.metrics import RequestMetrics
 from wall.web.public_url import PublicURL
 from wall.web.responses import handle_http_exception, handle_wall_error
+from wall.web.templating import make_templates
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -101,7 +103,11 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         publisher = Publisher(db, hub, store, purges.purge if purges is not None else None)
         await publisher.start()
         sweeper = housekeeping.Sweeper(
-            db, store, uploads.spool_dir(settings), older_than=settings.sweep_after_seconds
+            db,
+            store,
+            uploads.spool_dir(settings),
+            older_than=settings.sweep_after_seconds,
+            audit_kept=dt.timedelta(days=settings.audit_keep_days),
         )
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
@@ -112,8 +118,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
             store=store,
             limiter=decode_limiter,
         )
-        templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-        templates.env.globals["hashtags"] = settings.hashtags
+        templates = make_templates(TEMPLATES_DIR, settings)
         figures.attach(hub, poller, [config.name for config in source_configs])
         try:
             with on_termination(hub.end_streams):
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *public.routes,
         *class_upload.routes,
         *manage.routes,
+        *privacy.routes,
         *media.routes,
         *invite.routes,
         *api.routes,

@@ -377,6 +377,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     configs = configured_sources(settings)  # a bad wall.toml stops here, before serving
+    if (settings.public_url or "").lower().startswith("https://"):
+        # A public wall's notice and privacy policy must name the real organization.
+        problem = settings.placeholder()
+        if problem is not None:
+            raise UsageError(f"WALL_PUBLIC_URL is https but {problem}")
     _migrate(settings)
     created = asyncio.run(_ensure_first_moderator(settings))
     base = settings.public_url or f"http://{host}:{port}"

@@ -50,6 +50,20 @@ QUEBEC_REGIONS: tuple[str, ...] = (
 # The Journées de la persévérance scolaire last a week; people post early.
 CAMPAIGN_DAYS_BEFORE_EVENT = 7
 
+# WALL_UNDER_14: who may consent for a person under 14 (wall.consent.under_14_allowed).
+UNDER_14_POLICIES = ("parent", "school", "refuse")
+
+# Settings a public (https) wall must set: what the notice and the policy name.
+# The organizer's names are refused while they are still the example defaults.
+REQUIRED_IN_PRODUCTION = (
+    ("WALL_ORGANIZER", "organizer"),
+    ("WALL_ORGANIZER_EN", "organizer_en"),
+    ("WALL_ORGANIZER_ADDRESS", "organizer_address"),
+    ("WALL_PRIVACY_OFFICER_NAME", "privacy_officer_name"),
+    ("WALL_PRIVACY_OFFICER_CONTACT", "privacy_officer_contact"),
+    ("WALL_HOSTING_LOCATION", "hosting_location"),
+)
+
 
 class ConfigError(Exception):
     """A configuration value that cannot be used; the message is one line."""
@@ -449,12 +463,94 @@ SETTINGS: tuple[Setting, ...] = (
         "who is responsible for the photos, named on the upload page",
     ),
     Setting(
+        "WALL_ORGANIZER_EN",
+        "organizer_en",
+        "The Jeudi PerséVERT campaign team",
+        _text,
+        "the organizer's name on the English pages",
+    ),
+    Setting(
+        "WALL_ORGANIZER_ADDRESS",
+        "organizer_address",
+        "",
+        _optional_text,
+        "the organizer's postal address, in the notice and the privacy policy "
+        "(required when WALL_PUBLIC_URL is https)",
+    ),
+    Setting(
         "WALL_CONTACT_EMAIL",
         "contact_email",
         "",
         _optional_text,
         "where people ask for a photo's removal, shown on the upload page "
-        "(default: only the private manage link is offered)",
+        "(default: WALL_PRIVACY_OFFICER_CONTACT)",
+    ),
+    Setting(
+        "WALL_PRIVACY_OFFICER_TITLE",
+        "privacy_officer_title",
+        "Responsable de la protection des renseignements personnels",
+        _text,
+        "the title of the person in charge of personal information, in the privacy policy",
+    ),
+    Setting(
+        "WALL_PRIVACY_OFFICER_NAME",
+        "privacy_officer_name",
+        "",
+        _optional_text,
+        "that person's name (required when WALL_PUBLIC_URL is https)",
+    ),
+    Setting(
+        "WALL_PRIVACY_OFFICER_CONTACT",
+        "privacy_officer_contact",
+        "",
+        _optional_text,
+        "that person's email address or telephone (required when WALL_PUBLIC_URL is https)",
+    ),
+    Setting(
+        "WALL_PRIVACY_POLICY_URL",
+        "privacy_policy_url",
+        "",
+        _optional_public_url,
+        "the organization's own privacy policy, linked from every public page "
+        "(default: the generated page /confidentialite)",
+    ),
+    Setting(
+        "WALL_HOSTING_LOCATION",
+        "hosting_location",
+        "",
+        _optional_text,
+        "where the database and photos are stored, e.g. « Montréal (Québec), chez OVHcloud » "
+        "(required when WALL_PUBLIC_URL is https)",
+    ),
+    Setting(
+        "WALL_OUTSIDE_QUEBEC",
+        "outside_quebec",
+        "false",
+        _bool,
+        "whether personal information may leave Québec (a CDN or host outside it); "
+        "said in the notice and the privacy policy",
+    ),
+    Setting(
+        "WALL_AUDIT_KEEP_DAYS",
+        "audit_keep_days",
+        "365",
+        _int_at_least(1),
+        "how long the moderation audit log is kept, stated in the privacy policy",
+    ),
+    Setting(
+        "WALL_UNDER_14",
+        "under_14",
+        "parent",
+        _choice(*UNDER_14_POLICIES),
+        "photos of people under 14: parent (a parent consents on the form), school "
+        "(only through a school invite, under the school's photo release) or refuse",
+    ),
+    Setting(
+        "WALL_REMOVAL_DELAY_HOURS",
+        "removal_delay_hours",
+        "24",
+        _int_at_least(1),
+        "the delay within which a removal request is handled, promised on the removal form",
     ),
     Setting(
         "WALL_KEEP_UNTIL",
@@ -628,7 +724,18 @@ class Settings:
     frame_ancestors: str = DEFAULTS["frame_ancestors"]
     blur_faces: str = DEFAULTS["blur_faces"]
     organizer: str = DEFAULTS["organizer"]
+    organizer_en: str = DEFAULTS["organizer_en"]
+    organizer_address: str | None = DEFAULTS["organizer_address"]
     contact_email: str | None = DEFAULTS["contact_email"]
+    privacy_officer_title: str = DEFAULTS["privacy_officer_title"]
+    privacy_officer_name: str | None = DEFAULTS["privacy_officer_name"]
+    privacy_officer_contact: str | None = DEFAULTS["privacy_officer_contact"]
+    privacy_policy_url: str | None = DEFAULTS["privacy_policy_url"]
+    hosting_location: str | None = DEFAULTS["hosting_location"]
+    outside_quebec: bool = DEFAULTS["outside_quebec"]
+    audit_keep_days: int = DEFAULTS["audit_keep_days"]
+    under_14: str = DEFAULTS["under_14"]
+    removal_delay_hours: int = DEFAULTS["removal_delay_hours"]
     keep_until: dt.date | None = DEFAULTS["keep_until"]
     campaign_start_at: dt.datetime | None = DEFAULTS["campaign_start_at"]
     max_pinned: int = DEFAULTS["max_pinned"]
@@ -663,7 +770,40 @@ class Settings:
         )
         if uses_url and not values["public_url"]:
             raise ConfigError("WALL_CDN_PURGE_URL: {url} needs WALL_PUBLIC_URL to be set")
-        return cls(**values)
+        settings = cls(**values)
+        settings.check_upload_window()
+        return settings
+
+    def check_upload_window(self) -> None:
+        """Refuse uploads that would stay open after the promised deletion date."""
+        deadline = self.deletion_starts
+        closes = self.uploads_close_at
+        if closes is not None and closes > deadline:
+            raise ConfigError(
+                f"WALL_UPLOADS_CLOSE_AT: uploads would stay open after the photos' deletion "
+                f"date ({self.photos_kept_until.isoformat()}, WALL_KEEP_UNTIL); close them by then"
+            )
+        opens = self.uploads_open_at
+        if opens is not None and opens >= deadline:
+            raise ConfigError(
+                f"WALL_UPLOADS_OPEN_AT: uploads would open after the photos' deletion "
+                f"date ({self.photos_kept_until.isoformat()}, WALL_KEEP_UNTIL)"
+            )
+
+    def placeholder(self) -> str | None:
+        """The first setting a public site must set but left empty or at its example
+        default, as one line naming the variable; None when all are set."""
+        defaults = {setting.attr: setting.default for setting in SETTINGS}
+        for env, attr in REQUIRED_IN_PRODUCTION:
+            value = getattr(self, attr)
+            if not value:
+                return f"{env} is empty; set it: it is named in the notice and the privacy policy"
+            if value == defaults[attr]:
+                return (
+                    f"{env} is still the example value {value!r}; set the organization's own "
+                    "(named in the notice and the privacy policy)"
+                )
+        return None
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -689,6 +829,26 @@ class Settings:
         """The date the upload notice promises photos are deleted by ("au plus tard
         le …"): configured, or a month after the event."""
         return self.keep_until or self.event_date + dt.timedelta(days=KEEP_DAYS_AFTER_EVENT)
+
+    @property
+    def deletion_starts(self) -> dt.datetime:
+        """Midnight (campaign time) starting the promised deletion date, in UTC."""
+        start = dt.datetime.combine(self.photos_kept_until, dt.time(0), self.timezone)
+        return start.astimezone(dt.UTC)
+
+    @property
+    def uploads_closing(self) -> dt.datetime:
+        """When uploads close: as configured, and by default when deletion day starts,
+        so that no photo arrives after the date the notice promises it is deleted by."""
+        return self.uploads_close_at or self.deletion_starts
+
+    @property
+    def contact_address(self) -> str | None:
+        """Where people write: WALL_CONTACT_EMAIL, else the privacy officer."""
+        return self.contact_email or self.privacy_officer_contact
+
+    def organizer_in(self, lang: str) -> str:
+        return self.organizer_en if lang == "en" else self.organizer
 
     def purge_allowed_on(self, day: dt.date) -> bool:
         """Whether ``wall purge`` runs without ``--force`` on ``day`` (in the campaign's

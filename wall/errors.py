@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wall.french import spaced
+
 
 class WallError(Exception):
     """An expected failure with a stable code, an HTTP status and a French message."""
@@ -29,8 +31,8 @@ class WallError(Exception):
         headers: dict[str, str] | None = None,
         message_en: str | None = None,
     ) -> None:
-        if message is not None:
-            self.message = message
+        # Every message people read goes through the one OQLF spacing function.
+        self.message = spaced(message if message is not None else self.message)
         if message_en is not None:
             self.message_en = message_en
         if code is not None:

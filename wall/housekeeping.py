@@ -1,4 +1,5 @@
-"""Housekeeping: delete stored files no photo references, and stale upload spools.
+"""Housekeeping: delete stored files no photo references, stale upload spools,
+and audit rows older than the privacy policy says they are kept.
 
 Files are written before their database row is committed, so a crash in
 between leaves files without a row. ``sweep`` removes them once they are old
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from wall.background import let_finish
 from wall.db import Database
 from wall.media import MediaStore
 from wall.media.store import remove_stale_files
-from wall.models import MediaFile
+from wall.models import MediaFile, utcnow
+from wall.moderation import audit
 from wall.uploads import SPOOL_PREFIX
 
 # Far longer than any upload takes between writing its files and committing
@@ -57,9 +60,11 @@ class Sweeper:
         spool_dir: Path,
         every: float = SWEEP_EVERY_SECONDS,
         older_than: float = ORPHAN_AGE_SECONDS,
+        audit_kept: dt.timedelta | None = None,
     ) -> None:
         self.db, self.store, self.spool_dir, self.every = db, store, spool_dir, every
         self.older_than = older_than
+        self.audit_kept = audit_kept
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -88,3 +93,15 @@ class Sweeper:
             return
         if removed:
             log.info("media sweep removed %d orphan files", removed)
+        if self.audit_kept is not None:
+            await self._prune_audit(self.audit_kept)
+
+    async def _prune_audit(self, kept: dt.timedelta) -> None:
+        try:
+            async with self.db.writing() as session:
+                pruned = await audit.prune(session, utcnow() - kept)
+        except Exception:
+            log.exception("audit log pruning failed")
+            return
+        if pruned:
+            log.info("pruned %d audit rows older than %d days", pruned, kept.days)

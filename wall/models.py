@@ -112,6 +112,15 @@ class Photo(Base):
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     age_confirmation: Mapped[str | None] = mapped_column(String(32))
+    # Who gave the consent: self (14 or older), parent, or school (a class upload
+    # under the school's photo release); see wall.consent.
+    consent_by: Mapped[str | None] = mapped_column(String(16))
+    # One unticked box each: uses beyond the wall itself (wall.consent.may_appear).
+    consent_school_wall: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    consent_embed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    consent_archive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     client_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Caption, alt and author folded (case, accents) for the moderators' search.
@@ -310,7 +319,9 @@ class RemovalRequest(Base):
     __table_args__ = (Index("ix_removal_requests_resolved_created", "resolved_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    photo_ref: Mapped[str] = mapped_column(Text)  # the link as given
+    photo_ref: Mapped[str] = mapped_column(Text)  # the link or photo number as given
+    # What the photo shows, when, its caption: enough without a link.
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     photo_id: Mapped[str | None] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(254))

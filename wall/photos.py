@@ -136,6 +136,17 @@ def mod_photo_json(photo: Photo) -> dict[str, Any]:
         show_name=photo.show_name,
         school=photo.school,
         age_confirmation=photo.age_confirmation,
+        # Who consented and to which further uses (wall.consent), for the moderators.
+        consent_by=photo.consent_by,
+        consent_uses=[
+            use
+            for use, given in (
+                ("school_wall", photo.consent_school_wall),
+                ("embed", photo.consent_embed),
+                ("archive", photo.consent_archive),
+            )
+            if given
+        ],
     )
     return data
 

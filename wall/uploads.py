@@ -15,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,15 +25,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from wall import face_blurring
+from wall import consent, face_blurring, french
 from wall.config import Settings
-from wall.consent import CONSENT_VERSION
 from wall.errors import BadRequest, Forbidden, InvalidField, PayloadTooLarge
 from wall.media import MediaLimits, ProcessedImage
 from wall.models import MediaFile, Photo, utcnow
 from wall.photos import image_columns, media_rows, new_photo_id
 
-AGE_CHOICES = ("14_or_older", "guardian_consent")
+AGE_CHOICES = consent.AGE_CHOICES
 # A class photo's consent: the school holds the parents' image release.
 SCHOOL_CONSENT = "school_consent"
 MAX_CLASS_PHOTOS = 30
@@ -61,6 +60,13 @@ class UploadFields:
     # Sent through a school invite (``wall.school_invites``): consent rules that
     # accept some uploads only from a school (``WALL_UNDER_14=school``) read this.
     via_invite: bool = False
+    # Who consented (wall.consent) and the boxes ticked for further uses.
+    consent_by: str = consent.BY_SELF
+    uses: dict[consent.Use, bool] = field(
+        default_factory=lambda: dict.fromkeys(consent.USES, False)
+    )
+    # The wording the uploader agreed to (``wall.consent.version_of``).
+    consent_version: str = consent.CONSENT_VERSION
 
 
 @dataclass(frozen=True)
@@ -117,14 +123,14 @@ def client_hash(secret_key: str, client_ip: str) -> str:
 
 
 def check_window(settings: Settings, now: dt.datetime) -> None:
-    opens, closes = settings.uploads_open_at, settings.uploads_close_at
+    """Refuse outside the upload window; it closes by the promised deletion date."""
+    opens, closes = settings.uploads_open_at, settings.uploads_closing
     if opens is not None and now < opens:
-        local = opens.astimezone(settings.timezone)
+        when = french.date_and_time(opens, settings.timezone)
         raise Forbidden(
-            f"Le dépôt de photos ouvre le {local:%Y-%m-%d} à {local:%H:%M} (heure du Québec).",
-            code="uploads_not_open",
+            f"Le dépôt de photos ouvre {when} (heure du Québec).", code="uploads_not_open"
         )
-    if closes is not None and now >= closes:
+    if now >= closes:
         raise Forbidden(
             "Le dépôt de photos est fermé. Merci d'avoir participé!", code="uploads_closed"
         )
@@ -196,22 +202,29 @@ def _upload_key(form: FormData) -> str | None:
     return key
 
 
-def validate_fields(form: FormData, settings: Settings) -> UploadFields:
-    """The form's fields, checked; raises ``InvalidField`` with a French message."""
+def validate_fields(
+    form: FormData, settings: Settings, *, via_invite: bool = False
+) -> UploadFields:
+    """The form's fields, checked; raises ``WallError`` with a French message.
+
+    ``via_invite``: the form came through a school's invite link (a class
+    upload), which ``WALL_UNDER_14=school`` requires for under-14s.
+    """
     key = _upload_key(form)
+    # First: a child waiting for a parent is told so kindly, whatever else is ticked.
+    if form.get("age_confirmation") == consent.WAITING_FOR_PARENT:
+        consent.check_age(consent.WAITING_FOR_PARENT, settings)
     if form.get("consent") != "yes":
         raise InvalidField(
             "Coche la case pour accepter que ta photo soit affichée sur le mur.",
             code="consent_required",
         )
-    age = form.get("age_confirmation")
-    if age not in AGE_CHOICES:
-        raise InvalidField(
-            "Indique si tu as 14 ans ou plus, ou si un parent ou tuteur a donné son accord.",
-            code="age_confirmation_required",
-        )
+    age = consent.check_age(form.get("age_confirmation"), settings, via_invite=via_invite)
+    version = consent.version_of(form)
+    if version == consent.CONSENT_VERSION:
+        consent.check_everyone_agrees(form.get(consent.EVERYONE_AGREES_FIELD))
     name = _clean_text(form.get("display_name"), "display_name", MAX_NAME, "Prénom ou pseudo")
-    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Légende")
+    caption = _clean_text(form.get("caption"), "caption", MAX_CAPTION, "Petit texte")
     school = _clean_text(form.get("school"), "school", MAX_SCHOOL, "École")
     region = _clean_text(form.get("region"), "region", 100, "Région")
     if region and region not in settings.regions:
@@ -222,8 +235,14 @@ def validate_fields(form: FormData, settings: Settings) -> UploadFields:
         caption=caption,
         region=region or None,
         school=school or None,
-        age_confirmation=str(age),
+        age_confirmation=age,
         upload_key=key,
+        via_invite=via_invite,
+        consent_by=consent.consent_giver(age, settings.under_14, via_invite),
+        uses=consent.uses_ticked(form, via_invite=via_invite)
+        if version == consent.CONSENT_VERSION
+        else dict.fromkeys(consent.USES, False),
+        consent_version=version,
     )
 
 
@@ -248,6 +267,8 @@ def validate_class_fields(form: FormData, school: str, region: str | None) -> Up
         age_confirmation=SCHOOL_CONSENT,
         upload_key=key,
         via_invite=True,
+        consent_by=consent.BY_SCHOOL,
+        uses=consent.uses_ticked(form, via_invite=True),
     )
 
 
@@ -325,9 +346,10 @@ def build_photo(
         submitted_at=now,
         flags=[],
         **image_columns(processed),
-        consent_version=CONSENT_VERSION,
+        consent_version=fields.consent_version,
         consent_at=now,
         age_confirmation=fields.age_confirmation,
+        **consent.consent_columns(fields.uses, fields.consent_by),
         client_hash=client,
         manage_token_hash=hash_manage_token(ident.manage_token),
         pinned=False,

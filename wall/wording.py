@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from wall import french
 from wall.config import Settings
 from wall.errors import WallError
 from wall.media import MediaLimits
@@ -24,18 +25,21 @@ PAGE: dict[str, dict[str, str]] = {
         "photo": "Ta photo",
         "take_photo": "Prendre une photo",
         "preview_alt": "Aperçu de ta photo",
-        "display_name": "Prénom ou pseudo (facultatif)",
+        "display_name": "Prénom ou pseudo (pas obligatoire)",
         "display_name_hint": "Pas de nom complet : un prénom ou un pseudo suffit.",
-        "caption": "Légende (facultatif)",
-        "region": "Région (facultatif)",
-        "school": "École (facultatif, vue seulement par l'équipe de modération)",
+        "caption": "Petit texte sous ta photo (pas obligatoire)",
+        "region": "Région (pas obligatoire)",
+        "school": "École (pas obligatoire; vue par l'équipe de modération, et sur le mur "
+        "de ton école seulement si tu coches la case plus bas)",
         "honeypot": "Ne remplis pas ce champ",
         "submit": "Envoyer ma photo",
         "sending": "Envoi en cours…",
         "network_error": "L'envoi a échoué. Vérifie ta connexion et réessaie : "
         "ta photo ne sera pas envoyée deux fois.",
         "thanks": "Merci! Ta photo sera affichée après validation.",
-        "manage_intro": "Garde ce lien privé pour voir où en est ta photo ou la retirer :",
+        "manage_intro": "Garde ce lien privé : il sert à voir où en est ta photo ou à la "
+        "retirer. Fais une capture d'écran ou envoie-le à ton parent. Ne le montre pas à "
+        "d'autres personnes.",
         "another": "Envoyer une autre photo",
         "manage_title": "Ma photo",
         "status": "État",
@@ -94,16 +98,18 @@ PAGE: dict[str, dict[str, str]] = {
         "preview_alt": "Preview of your photo",
         "display_name": "First name or nickname (optional)",
         "display_name_hint": "No full name: a first name or a nickname is enough.",
-        "caption": "Caption (optional)",
+        "caption": "Text under your photo (optional)",
         "region": "Region (optional)",
-        "school": "School (optional, seen only by the moderators)",
+        "school": "School (optional; seen by the moderators, and on your school's wall only "
+        "if you tick the box below)",
         "honeypot": "Leave this field empty",
         "submit": "Send my photo",
         "sending": "Sending…",
         "network_error": "Sending failed. Check your connection and try again: "
         "your photo will not be sent twice.",
         "thanks": "Thank you! Your photo will appear once approved.",
-        "manage_intro": "Keep this private link to follow your photo or remove it:",
+        "manage_intro": "Keep this private link: it lets you follow your photo or remove it. "
+        "Take a screenshot or send it to your parent. Do not show it to others.",
         "another": "Send another photo",
         "manage_title": "My photo",
         "status": "Status",
@@ -213,7 +219,7 @@ CLASS_PAGE: dict[str, dict[str, str]] = {
 
 FIELD_NAMES_EN = {
     "display_name": "First name or nickname",
-    "caption": "Caption",
+    "caption": "Text under your photo",
     "school": "School",
     "region": "Region",
 }
@@ -226,8 +232,14 @@ ENGLISH_ERRORS = {
     "malformed_form": "The form that was sent is malformed.",
     "spam_suspected": "Leave the last field empty: it is a trap for robots.",
     "consent_required": "Tick the box to agree that your photo is shown on the wall.",
-    "age_confirmation_required": "Say whether you are 14 or older, or whether a parent or "
-    "guardian agreed.",
+    "everyone_consent_required": "Tick the box saying that everyone in the photo agrees.",
+    "age_confirmation_required": "Give your age: 14 or older, or under 14.",
+    "parent_consent_needed": "Thank you for wanting to take part! As you are under 14, your "
+    "parent must first read this page and agree. Show it to them: they can send the photo "
+    "with you. Your photo was not sent.",
+    "under_14_through_school": "Photos of people under 14 come only through their school, "
+    "with the class link. Your photo was not sent.",
+    "under_14_refused": "This wall accepts no photos of people under 14. Your photo was not sent.",
     "unknown_region": "Choose a region from the list.",
     "invalid_upload_key": "The form is out of date. Reload the page and try again.",
     "photo_required": "Attach one photo.",
@@ -270,7 +282,7 @@ def english(error: WallError, settings: Settings, limits: MediaLimits) -> str:
         "max_mb": settings.max_upload_mb,
         "max_mp": limits.max_pixels // 1_000_000,
         "min_side": limits.min_side,
-        "opens": f"{opens.astimezone(settings.timezone):%Y-%m-%d at %H:%M}" if opens else "",
+        "opens": french.date_and_time(opens, settings.timezone, "en") if opens else "",
     }
     return ENGLISH_ERRORS.get(error.code, error.message_en or FALLBACK_EN).format(**values)
 

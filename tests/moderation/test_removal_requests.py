@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import httpx
 
 from tests.factories import decide, sign_in, upload
+from tests.web.conftest import serving
 from wall.config import Settings
+from wall.consent import photo_number
 
 
 async def test_a_request_reaches_the_moderators_and_is_resolved(
@@ -63,3 +67,45 @@ async def test_a_request_reaches_the_moderators_and_is_resolved(
     assert (await client.get("/api/moderation/removal-requests")).json()["requests"] == []
     done = (await client.get("/api/moderation/removal-requests?status=resolved")).json()
     assert done["requests"][0]["resolution"] == "removed"
+
+
+async def test_a_parent_without_a_link_gives_the_photo_number_or_a_description(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    photo_id = (await upload(client)).json()["id"]
+    number = photo_number(photo_id)
+    form = html.unescape((await client.get("/removal-request")).text)
+    assert "dans un délai de 24" in form and "toujours acceptée" in form
+    assert "Seule l'équipe de modération le lit" in form
+    assert 'name="photo_ref" required' not in form
+    by_number = await client.post(
+        "/removal-request",
+        data={"photo_ref": f"n° {number.replace('-', ' ')}", "reason": "C'est ma fille."},
+    )
+    assert by_number.status_code == 201, by_number.text
+    assert "dans un délai de 24 heures" in html.unescape(by_number.text)
+    described = await client.post(
+        "/removal-request",
+        data={
+            "description": "Vers 10 h 30, deux élèves en chandail vert devant l'école",
+            "reason": "Mon fils est dessus.",
+        },
+    )
+    assert described.status_code == 201, described.text
+    neither = await client.post("/removal-request", data={"reason": "C'est moi."})
+    assert neither.status_code == 422
+    assert "Donnez le numéro de la photo, ou décrivez-la" in html.unescape(neither.text)
+
+    await sign_in(client, settings)
+    requests = (await client.get("/api/moderation/removal-requests")).json()["requests"]
+    assert [(r["photo_id"], r["photo_number"]) for r in requests] == [
+        (photo_id, number),
+        (None, None),
+    ]
+    assert requests[1]["description"].startswith("Vers 10 h 30")
+
+
+async def test_a_shorter_delay_is_what_the_form_promises(settings: Settings) -> None:
+    async with serving(settings.replace(removal_delay_hours=6)) as http:
+        form = html.unescape((await http.get("/removal-request")).text)
+    assert "dans un délai de 6 heures" in form and "(within 6 hours)" in form

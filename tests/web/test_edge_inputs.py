@@ -43,6 +43,7 @@ FORM_NUL = {
     "contact": "\x00",
     "caption": "\x00",
     "consent": "yes",
+    "everyone_agrees": "yes",
     "age_confirmation": "14_or_older",
 }
 

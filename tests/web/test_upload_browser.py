@@ -75,6 +75,7 @@ async def fill_form(page: Page, photo: bytes, name: str) -> None:
     await page.fill("textarea[name=caption]", "Tout en vert!")
     await page.select_option("select[name=region]", "Mauricie")
     await page.check("input[name=consent]")
+    await page.check("input[name=everyone_agrees]")
     await page.check("input[name=age_confirmation][value=guardian_consent]")
 
 

@@ -8,11 +8,13 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.factories import jpeg_bytes, upload
 from tests.web.conftest import Stored, photo_row, serving, stored
-from wall.config import SETTINGS, Settings
+from wall.config import SETTINGS, ConfigError, Settings
 from wall.consent import CONSENT_VERSION
+from wall.french import NBSP
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "uploads.md"
 UPLOAD_SETTINGS = (
@@ -38,11 +40,13 @@ async def test_the_page_is_french_with_consent_unticked_and_a_clear_notice(
     settings: Settings,
 ) -> None:
     custom = settings.replace(
-        organizer="Commission scolaire des Vagues", contact_email="vie-privee@vagues.test"
+        organizer="Commission scolaire des Vagues",
+        contact_email="vie-privee@vagues.test",
+        keep_until=dt.date(2099, 3, 1),
     )
     async with serving(custom) as client:
         response = await client.get("/upload")
-    page = html.unescape(response.text)
+    page = html.unescape(response.text).replace(NBSP, " ")
     assert response.status_code == 200
     assert '<html lang="fr-CA">' in page
     assert "Envoie ta photo verte" in page
@@ -51,13 +55,24 @@ async def test_the_page_is_french_with_consent_unticked_and_a_clear_notice(
     assert not checked(page, "show_name", "yes")
     assert not checked(page, "age_confirmation", "14_or_older")
     assert not checked(page, "age_confirmation", "guardian_consent")
-    assert "J'ai moins de 14 ans, et mon parent ou tuteur a lu cette page" in page
+    assert not checked(page, "age_confirmation", "under_14_without_parent")
+    assert not checked(page, "everyone_agrees", "yes")
+    for use in ("share_school_wall", "share_embed", "share_archive"):
+        assert not checked(page, use, "yes")
     for words in (
+        "J'ai 14 ans ou plus.",
+        "Je suis le parent, la tutrice ou le tuteur d'un enfant de moins de 14 ans : j'ai lu "
+        "cette page et j'accepte que sa photo soit affichée.",
+        "J'ai moins de 14 ans et mon parent n'a pas encore lu cette page.",
+        "Toutes les personnes qu'on voit sur la photo sont d'accord (et, pour celles de moins "
+        "de 14 ans, leur parent aussi).",
         "Ce qui est montré",
         "Où : sur le mur de la vague verte #perséVERT2024",
-        "effacées au plus tard le 16 mars 2024",
+        "effacées au plus tard le 1er mars 2099",
         "vie-privee@vagues.test",
-        "Responsable : Commission scolaire des Vagues",
+        "Qui recueille ta photo : Commission scolaire des Vagues",
+        "Commission d'accès à l'information du Québec",
+        "Si tu refuses : rien n'est envoyé",
     ):
         assert words in page, words
     assert 'type="email"' not in page and "courriel" not in page.lower()
@@ -74,8 +89,8 @@ async def test_the_english_page_has_english_words_and_posts_in_english(
     page = html.unescape((await client.get("/upload?lang=en")).text)
     assert '<html lang="en-CA">' in page
     assert "Send your green photo" in page
-    assert "I am under 14, and my parent or guardian has read this page and agrees." in page
-    assert "Who is responsible:" in page
+    assert "I am under 14 and my parent has not read this page yet." in page
+    assert "Who collects it: The Jeudi PerséVERT campaign team." in page
     assert 'action="http://wall.test/upload?lang=en"' in page
     assert "Envoie ta photo" not in page
 
@@ -98,6 +113,7 @@ async def test_an_html_failure_shows_the_message_next_to_the_form_with_fields_ke
 ) -> None:
     fields = {
         "consent": "yes",
+        "everyone_agrees": "yes",
         "age_confirmation": "guardian_consent",
         "display_name": "Zoé",
         "show_name": "yes",
@@ -145,15 +161,15 @@ async def test_before_the_window_the_page_says_when_and_posts_answer_403(
     opens = dt.datetime(2031, 2, 15, 13, 0, tzinfo=dt.UTC)  # 08:00 in Québec
     async with serving(settings.replace(uploads_open_at=opens)) as client:
         page = (await client.get("/upload")).text
-        assert "Le dépôt de photos ouvre le 2031-02-15 à 08:00 (heure du Québec)." in page
+        assert f"Le dépôt de photos ouvre le 15 février 2031 à 8{NBSP}h (heure du Québec)." in page
         assert 'id="upload-form"' not in page
         english = (await client.get("/upload?lang=en")).text
-        assert "Uploads open on 2031-02-15 at 08:00 (Québec time)." in english
+        assert "Uploads open on February 15, 2031 at 8:00 a.m. (Québec time)." in english
         response = await upload(client, jpeg_bytes())
         assert response.status_code == 403
         assert response.json()["error"] == "uploads_not_open"
         html = await client.post("/upload", data={"consent": "yes"})
-        assert html.status_code == 403 and "ouvre le 2031-02-15" in html.text
+        assert html.status_code == 403 and "ouvre le 15 février 2031" in html.text
     assert await stored(settings) == Stored(0, 0, [])
 
 
@@ -195,3 +211,28 @@ async def test_the_upload_page_links_to_the_removal_request_form(
     assert "Ask for a photo's removal" in english.text
     form = await client.get("/removal-request")
     assert form.status_code == 200
+
+
+async def test_uploads_close_by_the_promised_deletion_date_by_default(settings: Settings) -> None:
+    yesterday = dt.datetime.now(settings.timezone).date() - dt.timedelta(days=1)
+    async with serving(settings.replace(keep_until=yesterday)) as client:
+        assert "est fermé" in (await client.get("/upload")).text
+        response = await upload(client)
+        assert (response.status_code, response.json()["error"]) == (403, "uploads_closed")
+    tomorrow = yesterday + dt.timedelta(days=2)
+    async with serving(settings.replace(keep_until=tomorrow)) as client:
+        assert (await upload(client)).status_code == 201
+
+
+def test_a_window_opening_or_closing_after_the_deletion_date_is_refused() -> None:
+    base = {"WALL_KEEP_UNTIL": "2031-03-01", "WALL_TIMEZONE": "America/Toronto"}
+    late_close = {**base, "WALL_UPLOADS_CLOSE_AT": "2031-03-02T09:00:00-05:00"}
+    late_open = {**base, "WALL_UPLOADS_OPEN_AT": "2031-03-01T00:00:00-05:00"}
+    for env, name in ((late_close, "WALL_UPLOADS_CLOSE_AT"), (late_open, "WALL_UPLOADS_OPEN_AT")):
+        with pytest.raises(ConfigError) as error:
+            Settings.from_env(env)
+        assert str(error.value).startswith(f"{name}: uploads would ")
+        assert "\n" not in str(error.value)
+    settings = Settings.from_env({**base, "WALL_UPLOADS_CLOSE_AT": "2031-02-28T18:00:00-05:00"})
+    assert settings.uploads_closing == dt.datetime(2031, 2, 28, 23, 0, tzinfo=dt.UTC)
+    assert Settings.from_env(base).uploads_closing == dt.datetime(2031, 3, 1, 5, 0, tzinfo=dt.UTC)

@@ -1,6 +1,7 @@
 """The audit log: append-only rows of who did what, when, from where and why.
 
-``record`` is the only writer of rows; nothing deletes one. The "why" is a
+``record`` is the only writer of rows; only ``prune`` deletes them, once
+older than ``WALL_AUDIT_KEEP_DAYS`` (the time the privacy policy states). The "why" is a
 moderator's free text and may name a child, so ``redact`` takes it out of
 the details (of one photo's rows when it is erased, of every row at the
 purge) and leaves who did what and when. ``csv_lines`` exports the log with
@@ -11,11 +12,12 @@ followed by its French words.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy import Select, String, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.models import AuditEntry, Moderator, utcnow
@@ -151,3 +153,9 @@ def csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
         data["details"] = "; ".join(_detail(k, v) for k, v in sorted(entry.details.items()))
         writer.writerow([csv_safe(data[column]) for column in CSV_COLUMNS])
         yield flush()
+
+
+async def prune(session: AsyncSession, before: dt.datetime) -> int:
+    """Delete the rows written before ``before``; returns how many."""
+    result = await session.execute(delete(AuditEntry).where(AuditEntry.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

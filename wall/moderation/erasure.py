@@ -91,7 +91,7 @@ async def forget_free_text(session: AsyncSession, photo_id: str) -> None:
     await session.execute(
         update(RemovalRequest)
         .where(RemovalRequest.photo_id == photo_id)
-        .values(photo_ref="", reason="", contact=None, note=None)
+        .values(photo_ref="", description="", reason="", contact=None, note=None)
     )
     await session.flush()
 

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wall import events
+from wall import consent, events
 from wall.errors import Conflict, InvalidField, NotFound, TooManyRequests
 from wall.models import MediaFile, Moderator, Photo, RemovalRequest, utcnow
 from wall.moderation import audit, erasure, service
 from wall.moderation.states import Action, Status
 from wall.photos import iso
 
-MAX_REF, MAX_REASON, MAX_CONTACT = 500, 2000, 254
+MAX_REF, MAX_DESCRIPTION, MAX_REASON, MAX_CONTACT = 500, 2000, 2000, 254
 PER_CLIENT_PER_HOUR = 10
 RESOLUTIONS = ("removed", "dismissed")
 PHOTO_ID_LENGTH = 22
@@ -29,7 +29,11 @@ def client_hash(secret_key: str, client: str) -> str:
 
 
 async def find_photo(session: AsyncSession, reference: str) -> str | None:
-    """The photo a pasted link points at: its id or one of its media file names."""
+    """The photo a pasted link or a photo number points at: its id, one of its
+    media file names, or its short number (``wall.consent.photo_number``)."""
+    numbers = consent.numbers_in(reference)
+    if numbers:
+        return await _by_number(session, numbers)
     tokens: list[str] = []
     for token in _TOKEN.findall(reference)[:10]:
         # A photo id is 22 characters; a link may glue it to a prefix (#photo-<id>).
@@ -45,6 +49,18 @@ async def find_photo(session: AsyncSession, reference: str) -> str | None:
     )
 
 
+async def _by_number(session: AsyncSession, numbers: list[str]) -> str | None:
+    """The shown photo (else any photo) whose number is one of ``numbers``.
+
+    Numbers are derived from ids, not stored: the ids are read and hashed, about
+    a second for a million photos, for a form people fill in a few times a day.
+    """
+    rows = (await session.execute(select(Photo.id, Photo.status))).all()
+    found = [(status, pid) for pid, status in rows if consent.photo_number(pid) in numbers]
+    found.sort(key=lambda item: item[0] != Status.APPROVED.value)
+    return found[0][1] if found else None
+
+
 async def create(
     session: AsyncSession,
     *,
@@ -52,14 +68,26 @@ async def create(
     reason: str,
     contact: str | None,
     client: str,
+    description: str = "",
 ) -> RemovalRequest:
+    """Record a request: a photo number or link, or a description, is enough to find it."""
     reference, reason = reference.strip(), reason.strip()
+    description = description.strip()
     contact = (contact or "").strip() or None
-    if not reference or len(reference) > MAX_REF:
-        raise InvalidField("Colle le lien de la photo.", code="invalid_photo_ref")
+    if len(reference) > MAX_REF or len(description) > MAX_DESCRIPTION:
+        raise InvalidField(
+            f"Le numéro ou la description est trop long (au plus {MAX_DESCRIPTION} caractères).",
+            code="invalid_photo_ref",
+        )
+    if not reference and not description:
+        raise InvalidField(
+            "Donnez le numéro de la photo, ou décrivez-la : l'heure, le petit texte, ce qu'on "
+            "y voit.",
+            code="invalid_photo_ref",
+        )
     if not reason or len(reason) > MAX_REASON:
         raise InvalidField(
-            f"Explique la raison (au plus {MAX_REASON} caractères).", code="invalid_reason"
+            f"Dites-nous pourquoi (au plus {MAX_REASON} caractères).", code="invalid_reason"
         )
     if contact is not None and len(contact) > MAX_CONTACT:
         raise InvalidField("Le contact est trop long.", code="invalid_contact")
@@ -71,11 +99,14 @@ async def create(
     )
     if int(recent or 0) >= PER_CLIENT_PER_HOUR:
         raise TooManyRequests(
-            "Trop de demandes. Réessaie dans une heure.", code="removal_throttled", retry_after=3600
+            "Trop de demandes. Réessayez dans une heure.",
+            code="removal_throttled",
+            retry_after=3600,
         )
     row = RemovalRequest(
         photo_ref=reference,
-        photo_id=await find_photo(session, reference),
+        description=description,
+        photo_id=await find_photo(session, reference) if reference else None,
         reason=reason,
         contact=contact,
         client_hash=client,
@@ -100,7 +131,9 @@ def request_json(row: RemovalRequest, photo: Photo | None, resolver: str | None)
     return {
         "id": row.id,
         "photo_ref": row.photo_ref,
+        "description": row.description,
         "photo_id": row.photo_id,
+        "photo_number": consent.photo_number(row.photo_id) if row.photo_id else None,
         "photo_status": photo.status if photo else None,
         "reason": row.reason,
         "contact": row.contact,

@@ -17,7 +17,9 @@ from wall.errors import Conflict, Forbidden, InvalidField, NotFound
 from wall.models import Decision, MediaFile, Moderator, Photo, utcnow
 from wall.moderation import audit, claims, erasure, reasons, rules
 from wall.moderation.states import (
+    ACTION_NAMES_FR,
     MODERATOR_ACTIONS,
+    STATUS_NAMES_FR,
     TERMINAL_STATUSES,
     UNDO,
     UNDO_ACTION,
@@ -117,12 +119,13 @@ async def _forbidden(session: AsyncSession, photo: Photo, action: Action) -> Con
     previous = await last_decision(session, photo.id)
     if previous is not None and current != Status.PENDING.value:
         return Conflict(
-            f"Déjà décidée par {previous[1]} : la photo est « {current} », "
-            f"impossible de faire « {action.value} ».",
+            f"Déjà décidée par {previous[1]} : la photo est « {STATUS_NAMES_FR[Status(current)]} "
+            f"», impossible de {ACTION_NAMES_FR[action]}.",
             code="forbidden_transition",
         )
     return Conflict(
-        f"Impossible de faire « {action.value} » sur une photo à l'état « {current} ».",
+        f"Impossible de {ACTION_NAMES_FR[action]} une photo "
+        f"« {STATUS_NAMES_FR[Status(current)]} ».",
         code="forbidden_transition",
     )
 
@@ -137,7 +140,7 @@ async def _check_pin_cap(session: AsyncSession, max_pinned: int) -> None:
     )
     if int(pinned or 0) >= max_pinned:
         raise Conflict(
-            f"Au plus {max_pinned} photos épinglées : désépingle d'abord une autre photo.",
+            f"Au plus {max_pinned} photos épinglées : il faut d'abord en désépingler une.",
             code="pin_limit_reached",
         )
 
@@ -217,7 +220,8 @@ async def undo(session: AsyncSession, moderator: Moderator, *, client: str | Non
     latest = await last_decision(session, photo.id)
     if latest is None or latest[0].id != last.id or photo.status != last.to_status:
         raise Conflict(
-            "La photo a changé depuis ta décision : impossible d'annuler.", code="undo_superseded"
+            "La photo a changé depuis cette décision : impossible d'annuler.",
+            code="undo_superseded",
         )
     rule = UNDO[Action(last.action)]
     await _apply(

@@ -40,6 +40,27 @@ class Action(StrEnum):
     ERASE_ON_REQUEST = "erase_on_request"
 
 
+# What moderators read in French sentences: never the codes themselves.
+STATUS_NAMES_FR: dict[Status, str] = {
+    Status.PENDING: "à traiter",
+    Status.APPROVED: "approuvée",
+    Status.REJECTED: "refusée",
+    Status.REMOVED: "retirée",
+    Status.ERASED: "supprimée définitivement",
+}
+ACTION_NAMES_FR: dict[Action, str] = {
+    Action.APPROVE: "approuver",
+    Action.REJECT: "refuser",
+    Action.REMOVE: "retirer",
+    Action.PIN: "épingler",
+    Action.UNPIN: "désépingler",
+    Action.RESTORE: "remettre dans la file",
+    Action.WITHDRAW: "retirer à la demande de la personne",
+    Action.ERASE: "supprimer définitivement",
+    Action.ERASE_ON_REQUEST: "supprimer sur demande de retrait",
+}
+
+
 @dataclass(frozen=True)
 class Transition:
     to: Status

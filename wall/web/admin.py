@@ -82,7 +82,7 @@ async def update_moderator(request: Request) -> Response:
         moderator = await _target(request, session)
         if moderator.id == who.moderator.id:
             raise Conflict(
-                "Tu ne peux pas changer ton propre rôle ni te désactiver.",
+                "Impossible de changer son propre rôle ou de se désactiver.",
                 code="cannot_change_self",
             )
         if role is not None:

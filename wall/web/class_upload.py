@@ -19,8 +19,8 @@ from starlette.routing import Route
 
 from wall import school_invites, storage, uploads, wording
 from wall.config import Settings
-from wall.consent import long_date
 from wall.errors import BadRequest, InvalidField, WallError
+from wall.french import day_number
 from wall.models import SchoolInvite, utcnow
 from wall.state import app_state
 from wall.upload_service import ClassBatch, UploadService
@@ -34,7 +34,7 @@ def _with_lang(url: str, lang: str) -> str:
 
 
 def _words(settings: Settings, lang: str) -> dict[str, str]:
-    until = long_date(settings.photos_kept_until, lang)
+    until = day_number(settings.photos_kept_until, lang)
     return {
         key: text.format(max=uploads.MAX_CLASS_PHOTOS, until=until, n="{n}")
         for key, text in wording.CLASS_PAGE[lang].items()

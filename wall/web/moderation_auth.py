@@ -119,7 +119,7 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
         )
     if failure == "totp_required":
         raise Unauthorized(
-            "Entre le code de ton application de double authentification.", code="totp_required"
+            "Le code de l'application de double authentification est requis.", code="totp_required"
         )
     raise Unauthorized("Courriel ou mot de passe incorrect.", code="bad_credentials")
 

@@ -98,6 +98,8 @@ MOD_PHOTO: Schema = {
                 "show_name": BOOLEAN,
                 "school": nullable(STRING),
                 "age_confirmation": nullable(STRING),
+                "consent_by": nullable(STRING),
+                "consent_uses": array(STRING),
                 "claimed_by": nullable(STRING),
                 "claim_expires_at": nullable(TIME),
                 "flag_labels": array(obj({"code": STRING, "label": STRING, "explanation": STRING})),
@@ -145,7 +147,9 @@ REMOVAL_REQUEST = obj(
     {
         "id": INTEGER,
         "photo_ref": STRING,
+        "description": STRING,
         "photo_id": nullable(STRING),
+        "photo_number": nullable(STRING),
         "photo_status": nullable(STATUS),
         "reason": nullable(STRING),
         "contact": nullable(STRING),
@@ -287,11 +291,23 @@ def event_stream(summary: str, security: list[dict[str, list[str]]] | None = Non
 
 UPLOAD_FORM = {
     "type": "object",
-    "required": ["photo", "consent", "age_confirmation"],
+    "required": ["photo", "consent", "everyone_agrees", "age_confirmation"],
     "properties": {
         "photo": {"type": "string", "contentMediaType": "application/octet-stream"},
         "consent": {"type": "string", "enum": ["yes"]},
-        "age_confirmation": {"type": "string", "enum": list(AGE_CHOICES)},
+        "everyone_agrees": {
+            "type": "string",
+            "enum": ["yes"],
+            "description": "everyone who can be seen in the photo agrees",
+        },
+        "age_confirmation": {
+            "type": "string",
+            "enum": list(AGE_CHOICES),
+            "description": "under_14_without_parent is refused (422 parent_consent_needed)",
+        },
+        "share_school_wall": {"type": "string", "enum": ["yes"]},
+        "share_embed": {"type": "string", "enum": ["yes"]},
+        "share_archive": {"type": "string", "enum": ["yes"]},
         "display_name": {"type": "string", "maxLength": MAX_NAME},
         "show_name": {"type": "string", "enum": ["yes"]},
         "caption": {"type": "string", "maxLength": MAX_CAPTION},

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wall import storage, uploads, wording
+from wall import notice, storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, WallError
@@ -36,6 +36,10 @@ FORM_FIELDS = (
     "school",
     "age_confirmation",
     "consent",
+    "everyone_agrees",
+    "share_school_wall",
+    "share_embed",
+    "share_archive",
     "upload_key",
 )
 
@@ -69,6 +73,7 @@ def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]
         "lang": lang,
         "t": wording.PAGE[lang],
         "consent": consent_text(settings, lang),
+        "notice": notice.notice_lines(settings, lang),
         "regions": settings.regions,
         "values": {"upload_key": secrets.token_urlsafe(18)},
         "error": None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wall import photos
+from wall import french, photos
+from wall.config import Settings
 from wall.errors import InvalidField, NotFound, TooManyRequests
 from wall.moderation import removals
 from wall.web.inputs import check_form, parse_id, strip_refused
@@ -15,24 +18,37 @@ from wall.web.session import audit_client, client_ip, read_json, require_moderat
 
 
 async def removal_form(request: Request) -> Response:
-    context = {"error": None, "photo_ref": request.query_params.get("photo", "")[:500]}
-    context.update(reason="", contact="")
+    settings: Settings = request.state.settings
+    context: dict[str, Any] = {
+        "error": None,
+        "photo_ref": request.query_params.get("photo", "")[:500],
+        "delay_hours": settings.removal_delay_hours,
+        "keep_until": french.long_date(settings.photos_kept_until),
+    }
+    context.update(description="", reason="", contact="")
     if request.method == "GET":
         return render(request, "removal_request.html", context)
-    form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
+    form = await request.form(max_files=0, max_fields=6, max_part_size=4096)
     reference = str(form.get("photo_ref") or "")
+    description = str(form.get("description") or "")
     reason, contact = str(form.get("reason") or ""), str(form.get("contact") or "")
     client = removals.client_hash(request.state.secret_key, client_ip(request))
     try:
         check_form(form)  # a stray NUL must not lose the request: the form comes back
         async with request.state.db.writing() as session:
             await removals.create(
-                session, reference=reference, reason=reason, contact=contact, client=client
+                session,
+                reference=reference,
+                description=description,
+                reason=reason,
+                contact=contact,
+                client=client,
             )
     except (InvalidField, TooManyRequests) as exc:
         context.update(
             error=exc.message,
             photo_ref=strip_refused(reference),
+            description=strip_refused(description),
             reason=strip_refused(reason),
             contact=strip_refused(contact),
         )
@@ -44,8 +60,9 @@ async def removal_form(request: Request) -> Response:
         "message.html",
         {
             "title": "Demande reçue",
-            "message": "Merci. L'équipe de modération examine ta demande en priorité. "
-            "Thank you: the moderation team reviews your request first.",
+            "message": "Merci. L'équipe de modération examine votre demande en priorité, dans "
+            f"un délai de {settings.removal_delay_hours} heures. Thank you: the moderation "
+            f"team handles your request first, within {settings.removal_delay_hours} hours.",
         },
         status=201,
     )

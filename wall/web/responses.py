@@ -43,9 +43,11 @@ def error_response(request: Request, error: WallError) -> Response:
     request.scope[ERROR_CODE_KEY] = error.code
     if wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
-    response = render(
-        request, "message.html", {"title": "Oups!", "message": error.message}, status=error.status
-    )
+    if request.query_params.get("lang") == "en":
+        context = {"lang": "en", "title": "Oops!", "message": error.message_en or error.message}
+    else:
+        context = {"lang": "fr", "title": "Oups!", "message": error.message}
+    response = render(request, "message.html", context, status=error.status)
     response.headers.update(error.headers)
     return response
 
