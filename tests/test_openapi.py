@@ -13,6 +13,7 @@ from wall.web.openapi import SPEC
 PAGES = {
     ("GET", "/metrics"),
     ("GET", "/"),
+    ("GET", "/embed"),
     ("GET", "/upload"),
     ("GET", "/manage/{token}"),
     ("POST", "/manage/{token}"),

@@ -31,7 +31,17 @@ from wall.passwords import PasswordHashing
 from wall.sources.poller import configured_sources, start_poller
 from wall.termination import on_termination
 from wall.upload_service import UploadService
-from wall.web import api, invite, media, metrics, moderation, openapi, public, sources
+from wall.web import (
+    api,
+    invite,
+    media,
+    metrics,
+    moderation,
+    openapi,
+    public,
+    sources,
+    wall_screen,
+)
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
 from wall.web.failures import RequestErrors
@@ -130,6 +140,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
             await db.dispose()
 
     routes = [
+        *wall_screen.routes,
         *public.routes,
         *media.routes,
         *invite.routes,

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from wall import events, photos
 from wall.moderation.states import Status
+from wall.wall_filter import WallFilter
 from wall.web import answers
 from wall.web.inputs import last_event_id
 
@@ -17,7 +18,13 @@ SSE_HEADERS = {
 }
 
 
+def wall_filter(request: Request) -> WallFilter:
+    """The ``?region=&school=&source=`` filter of a wall request."""
+    return WallFilter.from_query(request.query_params, request.state.settings.regions)
+
+
 async def wall_photos(request: Request) -> Response:
+    chosen = wall_filter(request)
     limit = photos.parse_limit(request.query_params.get("limit"))
     before = request.query_params.get("before")
     if before is not None:
@@ -27,8 +34,11 @@ async def wall_photos(request: Request) -> Response:
 
     async def compute() -> answers.Answer:
         async with request.state.db.reading() as session:
-            rows, next_cursor = await photos.page_by_status(session, Status.APPROVED, limit, before)
-            total = await photos.count_by_status(session, Status.APPROVED)
+            where = chosen.conditions()
+            rows, next_cursor = await photos.page_by_status(
+                session, Status.APPROVED, limit, before, where
+            )
+            total = await photos.count_by_status(session, Status.APPROVED, where)
         payload: dict[str, object] = {
             "photos": [photos.photo_json(photo) for photo in rows],
             "next": next_cursor,
@@ -39,7 +49,7 @@ async def wall_photos(request: Request) -> Response:
         return answers.encode(payload, volatile=frozenset({"last_event_id"}))
 
     cache: answers.AnswerCache = request.state.answers
-    key = f"photos:{limit}:{before or ''}"
+    key = f"photos:{limit}:{before or ''}:{chosen.cache_key()}"
     return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 
@@ -51,13 +61,17 @@ async def wall_events(request: Request) -> Response:
 
 
 async def wall_stats(request: Request) -> Response:
+    chosen = wall_filter(request)
+
     async def compute() -> answers.Answer:
         async with request.state.db.reading() as session:
-            return answers.encode(await photos.stats(session))
+            return answers.encode(await photos.stats(session, chosen.conditions()))
 
     cache: answers.AnswerCache = request.state.answers
     hub: events.EventHub = request.state.hub
-    return answers.respond(request, await cache.get_or_compute("stats", hub.last_id, compute))
+    return answers.respond(
+        request, await cache.get_or_compute(f"stats:{chosen.cache_key()}", hub.last_id, compute)
+    )
 
 
 routes = [

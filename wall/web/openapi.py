@@ -20,6 +20,7 @@ from wall.moderation.queue import MAX_QUERY
 from wall.moderation.states import Action, Status
 from wall.photos import MAX_PAGE
 from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_NAME, MAX_SCHOOL
+from wall.wall_filter import MAX_SCHOOL as MAX_FILTER_SCHOOL
 from wall.web.moderation import MAX_BULK
 
 Schema = dict[str, Any]
@@ -219,6 +220,19 @@ def path_param(name: str, schema: Schema = STRING) -> dict[str, Any]:
 
 LIMIT = query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "page size")
 BEFORE = query("before", STRING, "the `next` cursor of the previous page")
+WALL_FILTER = [
+    query("region", STRING, "only this region's photos (one of WALL_REGIONS; 400 bad_region)"),
+    query(
+        "school",
+        {"type": "string", "maxLength": MAX_FILTER_SCHOOL},
+        "only this school's photos",
+    ),
+    query(
+        "source",
+        {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
+        "only photos from this source (upload, mastodon…)",
+    ),
+]
 MODERATOR_ONLY: list[dict[str, list[str]]] = [{"session": []}]
 WRITE_AS_MODERATOR: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 SIGNED = (401, 403)
@@ -385,7 +399,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 ),
                 "304": {"description": "Not modified (If-None-Match)"},
             },
-            parameters=[LIMIT, BEFORE],
+            parameters=[LIMIT, BEFORE, *WALL_FILTER],
         )
     },
     "/api/wall/events": {"get": event_stream("The wall's live events")},
@@ -408,13 +422,15 @@ PATHS: dict[str, dict[str, Any]] = {
                                         "additionalProperties": INTEGER,
                                     },
                                     "timeline": array(obj({"t": TIME, "n": INTEGER})),
-                                }
+                                },
+                                {"quarter_hours": array(obj({"t": TIME, "n": INTEGER}))},
                             )
                         )
                     }
                 ),
                 "304": {"description": "Not modified (If-None-Match)"},
             },
+            parameters=WALL_FILTER,
         )
     },
     "/api/auth/login": {

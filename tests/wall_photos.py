@@ -1,0 +1,110 @@
+"""Many approved photos at once for the wall's browser tests: real JPEGs, real rows.
+
+Uploading and approving 600 photos through HTTP takes minutes; these rows are
+what those requests leave behind (a photo row, its media rows, the stored and
+published files), written directly. Photos whose arrival the test watches go
+through ``wall.moderation.service.decide`` instead, which writes the events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from tests.factories import jpeg_bytes
+from wall.config import Settings
+from wall.db import Database
+from wall.media import MediaStore
+from wall.models import MediaFile, Photo
+from wall.moderation import service
+from wall.moderation.states import Action
+
+# Shapes and greens, so that a screenshot looks like a wall and crops show.
+SHAPES = [(640, 480), (480, 640), (800, 450), (600, 600), (720, 540), (450, 800)]
+COLOURS = [(40, 170, 70), (20, 120, 50), (90, 200, 110), (230, 240, 230), (10, 80, 40)]
+
+
+def _images(store: MediaStore, count: int) -> list[dict[str, Any]]:
+    media = []
+    for index in range(count):
+        size = SHAPES[index % len(SHAPES)]
+        colour = COLOURS[index % len(COLOURS)]
+        data = jpeg_bytes(size, (colour[0], min(255, colour[1] + 3 * (index // 5)), colour[2]))
+        name = store.write(data, "jpg")
+        store.publish(name)
+        entry = {"name": name, "width": size[0], "height": size[1], "content_type": "image/jpeg"}
+        media.append({"display": entry, "thumb": entry})
+    return media
+
+
+async def add_photos(
+    settings: Settings,
+    count: int,
+    *,
+    status: str = "approved",
+    regions: Sequence[str | None] = (None,),
+    source: str = "upload",
+    school: str | None = None,
+    pinned: int = 0,
+    approved_at: dt.datetime | None = None,
+    distinct_images: int = 12,
+) -> list[str]:
+    """``count`` photos in ``status``, cycling through ``regions``; their ids, newest last."""
+    store = MediaStore(settings.media_path)
+    images = _images(store, min(count, distinct_images))
+    start = approved_at or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    ids: list[str] = []
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        async with db.writing() as session:
+            for index in range(count):
+                photo_id = secrets.token_urlsafe(16)
+                media = images[index % len(images)]
+                moment = start + dt.timedelta(seconds=index)
+                session.add(
+                    Photo(
+                        id=photo_id,
+                        source=source,
+                        source_id=photo_id,
+                        author_name=f"Élève {index + 1}",
+                        caption=f"Vague verte numéro {index + 1}",
+                        region=regions[index % len(regions)],
+                        school=school,
+                        status=status,
+                        pinned=index < pinned,
+                        posted_at=moment,
+                        submitted_at=moment,
+                        decided_at=moment if status == "approved" else None,
+                        approved_at=moment if status == "approved" else None,
+                        width=media["display"]["width"],
+                        height=media["display"]["height"],
+                        placeholder="#1b8a3a",
+                        media=media,
+                    )
+                )
+                await session.flush()
+                session.add(
+                    MediaFile(
+                        name=media["display"]["name"],
+                        photo_id=photo_id,
+                        kind="display",
+                        public=True,
+                    )
+                )
+                ids.append(photo_id)
+    finally:
+        await db.dispose()
+    return ids
+
+
+async def decide_all(settings: Settings, ids: Sequence[str], action: Action) -> None:
+    """Apply ``action`` to each photo in turn, as a moderator would (events included)."""
+    db = Database(settings.database_url, null_pool=True)
+    try:
+        for photo_id in ids:
+            async with db.writing() as session:
+                await service.decide(session, photo_id, action, rule="test")
+    finally:
+        await db.dispose()
