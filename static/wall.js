@@ -14,13 +14,13 @@
   const area = document.getElementById("wall-photos");
   const grid = document.createElement("ul");
   const empty = document.getElementById("wall-empty");
-  const status = document.getElementById("wall-status");
   const text = config.text;
   const PAGE = 100;
   const MAX_POOL = 400;
-  const MAX_TOUCHED = 2000;
   const FRESH_MS = 60000; // a new approval stays on screen at least this long
   const rotateMs = config.periods.rotate * 1000;
+  const HOUR_MS = 3600 * 1000;
+  const FASTEST_ROTATION_MS = 3000;
   const resyncMs = config.periods.resync * 1000;
   const wave = VV.wave.start(config);
 
@@ -34,20 +34,14 @@
   let walking = false;
   let etag = null;
   let generation = 0;
-  let touched = new Map(); // photo id -> id of the last event about it
-  let source = null;
-  let retryDelay = 2000;
   let spotlight = null;
+  let live = null;
 
   grid.id = "wall-grid";
   grid.className = "wall-grid";
   area.appendChild(grid);
 
-  function url(base, params) {
-    const target = new URL(base, location.href);
-    for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
-    return target.toString();
-  }
+  const url = VV.live.url;
 
   // --- Tiles -------------------------------------------------------------
   function who(photo) {
@@ -301,9 +295,20 @@
       }
       const after = nextCandidate();
       if (after) ensureLoaded(after);
-      if (Array.from(pool.values()).every((e) => e.shownAt > 0 || visible.length === 0)) walkBack();
+      let unseen = 0;
+      for (const entry of pool.values()) if (entry.shownAt === 0) unseen += 1;
+      if (unseen < capacity) walkBack();
     }
-    setTimeout(rotate, rotateMs);
+    setTimeout(rotate, rotationPeriod());
+  }
+
+  // ?rotate=N sets the period; by default it shortens (down to 3 s) so that
+  // every approved photo comes round within the hour.
+  function rotationPeriod() {
+    if (config.periods.rotateGiven) return rotateMs;
+    const count = Number(document.getElementById("wall-count").dataset.count) || pool.size;
+    const hidden = Math.max(1, count - capacity);
+    return Math.min(rotateMs, Math.max(FASTEST_ROTATION_MS, HOUR_MS / hidden));
   }
 
   // Bring the next older page of the feed into the pool; at the end, start over.
@@ -336,33 +341,34 @@
   }
 
   async function load() {
-    const response = await fetchFeed({});
-    if (!response.ok) throw new Error("HTTP " + response.status);
+    const [response, pinned] = await Promise.all([
+      fetchFeed({}),
+      fetch(url(config.photosUrl, { limit: PAGE, pinned: 1 }), { headers: { Accept: "application/json" } }),
+    ]);
+    if (!response.ok || !pinned.ok) throw new Error("HTTP " + response.status);
     const data = await response.json();
+    const pins = (await pinned.json()).photos;
     generation += 1;
-    const ids = new Set(data.photos.map((photo) => photo.id));
+    const ids = new Set(data.photos.concat(pins).map((photo) => photo.id));
     for (const id of Array.from(pool.keys())) if (!ids.has(id)) drop(id);
     // Pinned photos first on a fresh screen, then the newest.
-    const ordered = data.photos.filter((p) => p.pinned).concat(data.photos.filter((p) => !p.pinned));
-    for (const photo of ordered) remember(photo, false).photo = photo;
+    for (const photo of pins.concat(data.photos)) {
+      const known = pool.get(photo.id);
+      if (!known) remember(photo, false);
+      else if (JSON.stringify(known.photo) !== JSON.stringify(photo)) update(photo);
+    }
     firstNext = walkCursor = data.next;
     etag = response.headers.get("ETag");
-    touched = new Map();
     fill();
     relayout();
     area.dataset.ready = "1";
-    refreshStats();
     return data.last_event_id;
   }
 
   // Make the pool agree with the feed's first page, except for photos that an
   // event newer than the answer has already set right.
   function reconcile(photos, feedEventId) {
-    const newer = new Set();
-    for (const [id, eventId] of touched) {
-      if (eventId > feedEventId) newer.add(id);
-      else touched.delete(id);
-    }
+    const newer = live.newerThan(feedEventId);
     const inFeed = new Set(photos.map((photo) => photo.id));
     const oldest = photos.length ? Math.min(...photos.map((p) => Date.parse(p.approved_at))) : Infinity;
     const complete = photos.length < PAGE;
@@ -406,97 +412,6 @@
     resyncTimer = setTimeout(resync, delay);
   }
 
-  let statsTag = null;
-  let statsTimer = null;
-  function refreshStats() {
-    clearTimeout(statsTimer);
-    statsTimer = setTimeout(async () => {
-      try {
-        const response = await fetch(config.statsUrl, {
-          headers: Object.assign({ Accept: "application/json" }, statsTag ? { "If-None-Match": statsTag } : {}),
-          cache: "no-store",
-        });
-        if (response.status === 200) {
-          wave.update(await response.json());
-          statsTag = response.headers.get("ETag");
-        }
-      } catch (err) {
-        // The next event or resync asks again.
-      }
-    }, 150);
-  }
-
-  // An event's photo belongs here? "later" when only the feed can tell (a school).
-  function matches(photo) {
-    const f = config.filter;
-    if (f.region && photo.region !== f.region) return false;
-    if (f.source && photo.source !== f.source) return false;
-    return f.school ? "later" : true;
-  }
-
-  function follow(name, apply) {
-    source.addEventListener(name, (e) => {
-      const data = JSON.parse(e.data);
-      if (touched.size > MAX_TOUCHED) touched = new Map();
-      touched.set(data.id, Number(e.lastEventId) || 0);
-      apply(data);
-      refreshStats();
-    });
-  }
-
-  function setStatus(message) {
-    status.textContent = message;
-    status.hidden = !message;
-  }
-
-  function connect(afterId) {
-    if (source) source.close();
-    source = new EventSource(url(config.eventsUrl, { after: afterId }));
-    let lost = false;
-    source.addEventListener("open", () => {
-      setStatus("");
-      retryDelay = 2000;
-      if (lost) {
-        resync();
-        refreshStats();
-      }
-    });
-    source.addEventListener("error", () => {
-      lost = true;
-      setStatus(text.reconnecting);
-      // The browser retries by itself after a dropped connection, but gives up
-      // for good on an error answer (a restart behind a proxy, a 503): start over.
-      if (source.readyState === EventSource.CLOSED) retryLater();
-    });
-    const placed = (photo) => {
-      const fits = matches(photo);
-      if (fits === "later") scheduleResync(300);
-      else if (fits) return photo;
-      else if (pool.has(photo.id)) drop(photo.id); // moved out of this wall
-      return null;
-    };
-    follow("photo.approved", (photo) => placed(photo) && arrive(photo));
-    follow("photo.updated", (photo) => placed(photo) && update(photo));
-    follow("photo.removed", (photo) => drop(photo.id));
-    source.addEventListener("reset", () => start());
-  }
-
-  function retryLater() {
-    if (source) source.close();
-    source = null;
-    setStatus(text.reconnecting);
-    setTimeout(start, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 10000);
-  }
-
-  async function start() {
-    try {
-      connect(await load());
-    } catch (err) {
-      retryLater();
-    }
-  }
-
   // --- The screen ---------------------------------------------------------
   function measure() {
     capacity = VV.layout.capacity(area.clientWidth, area.clientHeight);
@@ -527,5 +442,12 @@
   measure();
   scheduleResync(resyncMs);
   setTimeout(rotate, rotateMs);
-  start();
+  live = VV.live.start(config, {
+    load,
+    approved: arrive,
+    updated: update,
+    removed: (id) => pool.has(id) && drop(id),
+    recheck: scheduleResync,
+    stats: wave.update,
+  });
 })();

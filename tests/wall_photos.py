@@ -8,10 +8,12 @@ through ``wall.moderation.service.decide`` instead, which writes the events.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import secrets
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from tests.factories import jpeg_bytes
 from wall.config import Settings
@@ -20,6 +22,16 @@ from wall.media import MediaStore
 from wall.models import MediaFile, Photo
 from wall.moderation import service
 from wall.moderation.states import Action
+
+T = TypeVar("T")
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end from synchronous code, even where Playwright's own
+    event loop runs (``asyncio.run`` refuses to start inside it): in a thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
 
 # Shapes and greens, so that a screenshot looks like a wall and crops show.
 SHAPES = [(640, 480), (480, 640), (800, 450), (600, 600), (720, 540), (450, 800)]
@@ -99,12 +111,16 @@ async def add_photos(
     return ids
 
 
-async def decide_all(settings: Settings, ids: Sequence[str], action: Action) -> None:
-    """Apply ``action`` to each photo in turn, as a moderator would (events included)."""
+async def decide_all(
+    settings: Settings, ids: Sequence[str], action: Action, per_transaction: int = 1
+) -> None:
+    """Apply ``action`` to each photo in turn, as a moderator would (events included);
+    ``per_transaction`` decisions share a commit, as in a moderator's bulk action."""
     db = Database(settings.database_url, null_pool=True)
     try:
-        for photo_id in ids:
+        for start in range(0, len(ids), per_transaction):
             async with db.writing() as session:
-                await service.decide(session, photo_id, action, rule="test")
+                for photo_id in ids[start : start + per_transaction]:
+                    await service.decide(session, photo_id, action, rule="test")
     finally:
         await db.dispose()

@@ -7,6 +7,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from wall import events, photos
+from wall.models import Photo
 from wall.moderation.states import Status
 from wall.wall_filter import WallFilter
 from wall.web import answers
@@ -25,6 +26,8 @@ def wall_filter(request: Request) -> WallFilter:
 
 async def wall_photos(request: Request) -> Response:
     chosen = wall_filter(request)
+    # ?pinned=1: only the pinned photos (a wall keeps them in its rotation).
+    pinned_only = request.query_params.get("pinned") == "1"
     limit = photos.parse_limit(request.query_params.get("limit"))
     before = request.query_params.get("before")
     if before is not None:
@@ -35,6 +38,8 @@ async def wall_photos(request: Request) -> Response:
     async def compute() -> answers.Answer:
         async with request.state.db.reading() as session:
             where = chosen.conditions()
+            if pinned_only:
+                where.append(Photo.pinned.is_(True))
             rows, next_cursor = await photos.page_by_status(
                 session, Status.APPROVED, limit, before, where
             )
@@ -49,7 +54,7 @@ async def wall_photos(request: Request) -> Response:
         return answers.encode(payload, volatile=frozenset({"last_event_id"}))
 
     cache: answers.AnswerCache = request.state.answers
-    key = f"photos:{limit}:{before or ''}:{chosen.cache_key()}"
+    key = f"photos:{limit}:{before or ''}:{chosen.cache_key()}:{int(pinned_only)}"
     return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 

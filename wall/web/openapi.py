@@ -399,7 +399,12 @@ PATHS: dict[str, dict[str, Any]] = {
                 ),
                 "304": {"description": "Not modified (If-None-Match)"},
             },
-            parameters=[LIMIT, BEFORE, *WALL_FILTER],
+            parameters=[
+                LIMIT,
+                BEFORE,
+                *WALL_FILTER,
+                query("pinned", {"type": "string", "enum": ["1"]}, "only the pinned photos"),
+            ],
         )
     },
     "/api/wall/events": {"get": event_stream("The wall's live events")},

@@ -148,7 +148,10 @@ def _context(request: Request, *, embed: bool) -> dict[str, Any]:
         "photos_url": _with_query(str(request.url_for("wall_photos")), filter_query),
         "stats_url": _with_query(str(request.url_for("wall_stats")), filter_query),
         "filter": {"region": chosen.region, "school": chosen.school, "source": chosen.source},
-        "periods": {name: period(request, name) for name in PERIODS},
+        "periods": {
+            **{name: period(request, name) for name in PERIODS},
+            "rotateGiven": "rotate" in request.query_params,
+        },
         "other_lang_url": _with_query(request.url.path, _encode(other)),
     }
 
