@@ -345,10 +345,13 @@ def test_a_region_wall_shows_only_that_regions_photos_and_counts(site: Site) -> 
     page.context.close()
 
 
-def test_spotlight_shows_one_photo_with_its_credits_then_the_next(site: Site) -> None:
+def test_spotlight_shows_one_photo_with_its_credits_then_the_next(
+    site: Site, screenshots: Path
+) -> None:
     ids = run(add_photos(site.settings, 3, regions=["Estrie"], source="mastodon"))
     page = site.page("/?layout=spotlight&spotlight=2&lang=en")
     page.wait_for_selector(".spot img", timeout=5000)
+    page.screenshot(path=screenshots / "spotlight-1366x768.png")
     first = page.get_attribute(".spot", "data-id")
     assert first in ids
     about = page.inner_text(".spot figcaption")
@@ -428,3 +431,51 @@ def test_a_soak_of_two_thousand_decisions_keeps_the_page_bounded(site: Site) -> 
     assert nodes_after <= nodes_before + 20, (nodes_before, nodes_after)
     assert heap_after <= heap_before * 1.5 + 2_000_000, (heap_before, heap_after)
     page.context.close()
+
+
+# WCAG 2 contrast of an element's text against its own translucent background
+# laid over white and over black: text over any photo is at least that good.
+WORST_CONTRAST = """(selector) => {
+  const rgba = (text) => text.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+  const style = getComputedStyle(document.querySelector(selector));
+  const fg = rgba(style.color);
+  const [r, g, b, a = 1] = rgba(style.backgroundColor);
+  const over = (base) => [r, g, b].map((v, i) => v * a + base[i] * (1 - a));
+  return Math.min(ratio(fg, over([255, 255, 255])), ratio(fg, over([0, 0, 0])));
+}"""
+
+
+def test_axe_finds_no_serious_violation_and_text_over_photos_meets_wcag_aa(site: Site) -> None:
+    import axe_playwright_python
+
+    axe = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    run(add_photos(site.settings, 6, regions=QUEBEC_REGIONS, pinned=1))
+    for path in ("/", "/?lang=en", "/?phase=after", "/embed", "/?layout=spotlight"):
+        # axe is injected as a script: this page's CSP allows only its own.
+        page = site.page(path, (1920, 1080), bypass_csp=True)
+        if "spotlight" in path:
+            page.wait_for_selector(".spot img")
+        else:
+            _wait_shown(page, 6)
+        page.add_script_tag(content=axe)
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        serious = [
+            (violation["id"], [node["target"] for node in violation["nodes"]])
+            for violation in result["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], (path, serious)
+        # axe cannot judge text over a photo: the caption's band must carry it alone.
+        selector = ".spot figcaption" if "spotlight" in path else "#wall-grid .caption"
+        assert page.evaluate(WORST_CONTRAST, selector) >= 4.5, path
+        if "spotlight" not in path:
+            assert page.evaluate(WORST_CONTRAST, "#wall-grid .badge") >= 4.5, path
+        page.context.close()

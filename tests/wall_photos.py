@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import io
 import secrets
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
-from tests.factories import jpeg_bytes
+from PIL import Image, ImageDraw
+
 from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaStore
@@ -38,12 +40,33 @@ SHAPES = [(640, 480), (480, 640), (800, 450), (600, 600), (720, 540), (450, 800)
 COLOURS = [(40, 170, 70), (20, 120, 50), (90, 200, 110), (230, 240, 230), (10, 80, 40)]
 
 
+def picture(size: tuple[int, int], index: int) -> bytes:
+    """A real JPEG that reads as a picture on a screenshot: a green gradient, a
+    sun and a ribbon, placed differently for each ``index``."""
+    width, height = size
+    top = COLOURS[index % len(COLOURS)]
+    bottom = COLOURS[(index + 2) % len(COLOURS)]
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        mix = y / height
+        shade = tuple(round(a * (1 - mix) + b * mix) for a, b in zip(top, bottom, strict=True))
+        draw.line([(0, y), (width, y)], fill=shade)
+    radius = min(size) // (4 + index % 3)
+    cx, cy = (width * (2 + index % 5)) // 8, height // (3 + index % 2)
+    draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=(250, 250, 235))
+    ribbon = [(0, height * 0.75), (width * 0.4, height * 0.55), (width, height * 0.8)]
+    draw.line(ribbon, fill=(27, 138, 58), width=max(8, height // 12), joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def _images(store: MediaStore, count: int) -> list[dict[str, Any]]:
     media = []
     for index in range(count):
         size = SHAPES[index % len(SHAPES)]
-        colour = COLOURS[index % len(COLOURS)]
-        data = jpeg_bytes(size, (colour[0], min(255, colour[1] + 3 * (index // 5)), colour[2]))
+        data = picture(size, index)
         name = store.write(data, "jpg")
         store.publish(name)
         entry = {"name": name, "width": size[0], "height": size[1], "content_type": "image/jpeg"}
