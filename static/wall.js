@@ -94,6 +94,11 @@
     area.dataset.shown = String(visible.length);
   }
 
+  // Through the CSSOM: the page's CSP refuses style attributes.
+  function samePlace(node, old) {
+    for (const side of ["left", "top", "width", "height"]) node.style[side] = old.style[side];
+  }
+
   // Put `id` in the slot of `index`, in place: no other tile moves.
   function swapIn(index, id) {
     const old = nodes.get(visible[index]);
@@ -102,7 +107,7 @@
     node.classList.add("arriving");
     nodes.set(id, node);
     if (old) {
-      node.setAttribute("style", old.getAttribute("style"));
+      samePlace(node, old);
       nodes.delete(old.dataset.id);
       old.replaceWith(node);
     } else {
@@ -253,7 +258,7 @@
       });
     } else {
       const fresh = tile(entry);
-      fresh.setAttribute("style", node.getAttribute("style"));
+      samePlace(fresh, node);
       node.replaceWith(fresh);
       nodes.set(photo.id, fresh);
     }

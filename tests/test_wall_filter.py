@@ -107,3 +107,17 @@ def test_the_filter_reads_blank_values_as_absent_and_keeps_its_query() -> None:
     assert len(chosen.conditions()) == 2
     assert not WallFilter().active and chosen.active
     assert WallFilter().conditions() == []
+
+
+async def test_the_feed_lists_the_pinned_photos_alone_on_request(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    pinned = await add_photos(settings, 5, regions=["Estrie", "Laval"], pinned=2)
+    answer = await client.get("/api/wall/photos?pinned=1")
+    assert {photo["id"] for photo in answer.json()["photos"]} == set(pinned[:2])
+    assert all(photo["pinned"] for photo in answer.json()["photos"])
+    narrowed = await client.get("/api/wall/photos?pinned=1&region=Laval")
+    assert [photo["id"] for photo in narrowed.json()["photos"]] == [pinned[1]]
+    everything = await client.get("/api/wall/photos")
+    assert len(everything.json()["photos"]) == 5
+    assert answer.headers["etag"] != everything.headers["etag"]

@@ -239,19 +239,35 @@ def test_the_counter_map_and_wave_follow_approvals_and_removals_within_two_secon
     page.context.close()
 
 
-def test_older_photos_rotate_in_when_nothing_new_arrives(site: Site) -> None:
+def test_older_photos_rotate_in_and_never_hide_a_new_approval(site: Site) -> None:
+    pinned = run(add_photos(site.settings, 1, regions=["Estrie"], pinned=1))
     run(add_photos(site.settings, 200, regions=QUEBEC_REGIONS))
-    page = site.page("/?rotate=2")
+    waiting = run(add_photos(site.settings, 1, regions=["Laval"], status="pending"))
+    page = site.page("/?rotate=1")
     capacity = int(page.get_attribute("#wall-photos", "data-capacity") or 0)
     _wait_shown(page, capacity)
-    first = set(page.evaluate(SHOWN_IDS))
+    first = page.evaluate(SHOWN_IDS)
+    # The oldest photo is pinned: the page fetched it, and it leads a fresh screen.
+    assert pinned[0] in first
     page.wait_for_function(
         f"(first) => ({SHOWN_IDS})().some((id) => !first.includes(id))",
-        arg=sorted(first),
+        arg=first,
         timeout=30000,
     )
-    # Each rotation swaps one tile in place: the screen stays full, nothing broken.
-    assert len(page.evaluate(SHOWN_IDS)) == capacity
+    # A new approval takes a slot and keeps it while older photos keep rotating.
+    run(decide_all(site.settings, waiting, Action.APPROVE))
+    page.wait_for_selector(f"li.tile[data-id='{waiting[0]}']", timeout=2000)
+    shown_then = set(page.evaluate(SHOWN_IDS))
+    page.wait_for_timeout(4000)  # four rotations
+    shown_now = page.evaluate(SHOWN_IDS)
+    assert waiting[0] in shown_now
+    assert set(shown_now) != shown_then
+    # Each rotation swaps one tile in place: the screen stays full, no overlap, nothing broken.
+    seen = page.evaluate(MEASURE)
+    assert len(seen["tiles"]) == capacity
+    for index, tile in enumerate(seen["tiles"]):
+        for other in seen["tiles"][index + 1 :]:
+            assert not _overlap(tile, other), (tile, other)
     assert page.evaluate(BROKEN) == []
     page.context.close()
 
@@ -370,6 +386,14 @@ def test_spotlight_shows_one_photo_with_its_credits_then_the_next(
     )
     assert page.evaluate("() => document.documentElement.lang") == "en-CA"
     assert "approved photos" in page.inner_text(".wall-counter")
+    page.context.close()
+
+    # rotate: the mosaic first, then the spotlight, then the mosaic again.
+    page = site.page("/?layout=rotate&rotate=1&spotlight=2")
+    assert not page.is_visible("#wall-spotlight") and page.is_visible("#wall-grid")
+    page.wait_for_selector(".spot img", timeout=10000)
+    page.wait_for_function("() => !document.body.classList.contains('spotlight-on')", timeout=10000)
+    assert page.is_visible("#wall-grid")
     page.context.close()
 
 
