@@ -44,33 +44,8 @@
   const url = VV.live.url;
 
   // --- Tiles -------------------------------------------------------------
-  function who(photo) {
-    return photo.author && (photo.author.name || photo.author.handle);
-  }
-
-  function tile(entry) {
-    const photo = entry.photo;
-    const item = document.createElement("li");
-    item.className = "tile" + (photo.pinned ? " pinned" : "");
-    item.dataset.id = photo.id;
-    const img = entry.img.cloneNode();
-    img.alt = photo.alt || photo.caption || text.alt;
-    item.appendChild(img);
-    const words = [who(photo), photo.caption].filter(Boolean).join(" — ");
-    if (words) {
-      const caption = document.createElement("p");
-      caption.className = "caption";
-      caption.textContent = words;
-      item.appendChild(caption);
-    }
-    if (photo.pinned) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = text.pinned;
-      item.appendChild(badge);
-    }
-    return item;
-  }
+  const tile = (entry) => VV.layout.tile(entry, text);
+  const samePlace = VV.layout.samePlace;
 
   function relayout() {
     const rects = VV.layout.slots(area.clientWidth, area.clientHeight, visible.length);
@@ -92,11 +67,6 @@
     });
     empty.hidden = pool.size > 0;
     area.dataset.shown = String(visible.length);
-  }
-
-  // Through the CSSOM: the page's CSP refuses style attributes.
-  function samePlace(node, old) {
-    for (const side of ["left", "top", "width", "height"]) node.style[side] = old.style[side];
   }
 
   // Put `id` in the slot of `index`, in place: no other tile moves.

@@ -1,4 +1,4 @@
-// Where the tiles go: justified rows that fill the photo area exactly.
+// The tiles and where they go: justified rows that fill the photo area exactly.
 //
 // capacity() says how many tiles fit at a size readable from the back of a
 // classroom (a tile's short side is about 26 % of the screen's short side);
@@ -63,6 +63,37 @@
     return result;
   }
 
+  // One tile: the photo's loaded image, its author and caption, a pin badge.
+  function tile(entry, text) {
+    const photo = entry.photo;
+    const item = document.createElement("li");
+    item.className = "tile" + (photo.pinned ? " pinned" : "");
+    item.dataset.id = photo.id;
+    const img = entry.img.cloneNode();
+    img.alt = photo.alt || photo.caption || text.alt;
+    item.appendChild(img);
+    const who = photo.author && (photo.author.name || photo.author.handle);
+    const words = [who, photo.caption].filter(Boolean).join(" — ");
+    if (words) {
+      const caption = document.createElement("p");
+      caption.className = "caption";
+      caption.textContent = words;
+      item.appendChild(caption);
+    }
+    if (photo.pinned) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = text.pinned;
+      item.appendChild(badge);
+    }
+    return item;
+  }
+
+  // Positions go through the CSSOM: the page's CSP refuses style attributes.
+  function samePlace(node, old) {
+    for (const side of ["left", "top", "width", "height"]) node.style[side] = old.style[side];
+  }
+
   function place(node, slot) {
     node.style.left = slot.left + "px";
     node.style.top = slot.top + "px";
@@ -70,5 +101,5 @@
     node.style.height = slot.height + "px";
   }
 
-  VV.layout = { capacity, slots, place };
+  VV.layout = { capacity, slots, place, tile, samePlace };
 })();
