@@ -58,7 +58,7 @@ async def test_the_filter_reaches_the_feed_and_the_stats_the_page_reads(
         "school": "École du Parc",
         "source": "mastodon",
     }
-    assert "Le mur de École du Parc · Estrie · mastodon" in page.text
+    assert "Mur\u00a0: École du Parc · Estrie · mastodon" in page.text
 
 
 @pytest.mark.parametrize(
