@@ -11,13 +11,16 @@
   const VV = (window.VagueVerte = window.VagueVerte || {});
   const ASPECT = 4 / 3;
   const TILE_SHARE = 0.26;
+  const EMBED_TILE_SHARE = 0.4;
 
   function gap() {
     return Math.max(4, Math.round(window.innerHeight * 0.006));
   }
 
   function capacity(width, height) {
-    const side = TILE_SHARE * Math.min(window.innerWidth, window.innerHeight);
+    // A partner's frame is small: fewer, larger tiles.
+    const share = document.body.classList.contains("embed") ? EMBED_TILE_SHARE : TILE_SHARE;
+    const side = share * Math.min(window.innerWidth, window.innerHeight);
     const rows = Math.max(1, Math.round(height / side));
     const cols = Math.max(1, Math.round(width / (side * ASPECT)));
     return rows * cols;

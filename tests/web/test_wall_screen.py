@@ -90,6 +90,9 @@ async def test_layout_kiosk_embed_and_periods_come_from_the_query(
     assert default["layout"] == "mosaic" and default["periods"]["rotateGiven"] is False
     embed = await client.get("/embed")
     assert embed.status_code == 200 and "embed" in body_classes(embed)
+    # The upload page may not be framed by a partner: it opens outside the frame.
+    assert 'href="http://wall.test/upload" target="_blank" rel="noopener"' in embed.text
+    assert 'target="_blank"' not in (await client.get("/")).text
     assert "embed" in body_classes(await client.get("/?embed=1"))
     assert "embed" not in body_classes(await client.get("/"))
 
