@@ -24,7 +24,7 @@
   const resyncMs = config.periods.resync * 1000;
   const wave = VV.wave.start(config);
 
-  // id -> {photo, img, loading, shownAt, freshUntil, arriving}
+  // id -> {photo, img (loaded), loading, waiters, shownAt, freshUntil, arriving}
   const pool = new Map();
   let visible = []; // ids on screen, in slot order
   const nodes = new Map(); // id -> tile
@@ -178,12 +178,24 @@
     if (fresh) entry.freshUntil = now + FRESH_MS;
     if (visible.length < capacity) {
       if (fresh) visible.unshift(id);
-      else visible.push(id);
+      else inPoolOrder(id);
       relayout();
     } else {
       swapIn(victim(now), id);
     }
     if (spotlight) spotlight.offer(id, fresh);
+  }
+
+  // Photos that fill free room take their place in the pool's order (pinned,
+  // then newest), whatever order their images happened to load in.
+  function inPoolOrder(id) {
+    const rank = new Map(Array.from(pool.keys(), (key, index) => [key, index]));
+    const now = Date.now();
+    const at = visible.findIndex(
+      (other) => pool.get(other).freshUntil <= now && rank.get(other) > rank.get(id)
+    );
+    if (at < 0) visible.push(id);
+    else visible.splice(at, 0, id);
   }
 
   function arrive(photo) {

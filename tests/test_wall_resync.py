@@ -157,6 +157,7 @@ def test_the_wall_repairs_tiles_whose_events_were_lost(settings: Settings) -> No
         with chromium_page() as page:
             page.goto(server.url + "/?resync=5")
             page.wait_for_selector(f'li[data-id="{removed}"]', timeout=5000)
+            page.wait_for_selector(f'li[data-id="{older}"]', timeout=5000)
             assert _tile_ids(page) == [removed, older]
             page.evaluate("window.__sameDocument = true")
 
