@@ -115,6 +115,7 @@
     const wave = document.getElementById("wall-wave-chart");
     const countdownValue = document.getElementById("wall-countdown-value");
     let last = null;
+    let paintedAt = 0;
     let phase = config.phase; // as the server saw it; the page's clock decides from here
     document.body.dataset.phase = phase;
 
@@ -126,9 +127,16 @@
         document.body.classList.add("phase-" + next);
         document.body.dataset.phase = next;
         phase = next;
-        if (last) paintWave(wave, last.quarter_hours, config.dayStarts);
+        if (last) paint();
       }
       if (phase === "before") countdownValue.textContent = countdown(config, now);
+      // The "now" line moves on with the day, new photos or not.
+      if (last && now - paintedAt >= QUARTER_MS / 15) paint();
+    }
+
+    function paint() {
+      paintWave(wave, last.quarter_hours, config.dayStarts);
+      paintedAt = Date.now();
     }
 
     function update(stats) {
@@ -136,7 +144,7 @@
       count.textContent = stats.approved.toLocaleString(config.lang === "en" ? "en-CA" : "fr-CA");
       count.dataset.count = String(stats.approved);
       paintMap(map, stats.by_region);
-      paintWave(wave, stats.quarter_hours, config.dayStarts);
+      paint();
     }
 
     tick();
