@@ -31,11 +31,12 @@ async def running(app: Starlette) -> AsyncIterator[ASGIApp]:
 class LiveServer:
     """uvicorn on a free port of 127.0.0.1, in its own thread and event loop."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, port: int = 0) -> None:
+        """On ``port`` (a free one when 0): a restart can take the port it had."""
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_level="warning",
             timeout_graceful_shutdown=1,
             lifespan="on",

@@ -26,26 +26,31 @@ async def _a_day(client: httpx.AsyncClient, settings: Settings) -> dict[str, str
         return body
 
     # Decided as they come: a client may have only a few photos pending at once.
-    named = await sent((40, 170, 70), display_name="Zoé", show_name="yes", caption="Vert!")
-    unnamed = await sent((30, 160, 60), display_name="Secret Nom", caption="Sans nom")
-    guardian = await sent((20, 150, 50), age_confirmation="guardian_consent")
-    for photo in (named, unnamed, guardian):
+    # Keeping a photo in the archive is a use of its own, with its own box.
+    kept = {"share_archive": "yes"}
+    named = await sent((40, 170, 70), display_name="Zoé", show_name="yes", caption="Vert!", **kept)
+    unnamed = await sent((30, 160, 60), display_name="Secret Nom", caption="Sans nom", **kept)
+    guardian = await sent((20, 150, 50), age_confirmation="guardian_consent", **kept)
+    wall_only = await sent((35, 165, 65), caption="Pour le mur seulement")
+    for photo in (named, unnamed, guardian, wall_only):
         assert (await decide(client, csrf, photo["id"], "approve")).status_code == 200
     rejected = await sent((60, 190, 90))
     assert (await decide(client, csrf, rejected["id"], "reject")).status_code == 200
-    removed = await sent((70, 200, 100))
-    withdrawn = await sent((80, 210, 110))
-    erased = await sent((90, 220, 120))
+    removed = await sent((70, 200, 100), **kept)
+    withdrawn = await sent((80, 210, 110), **kept)
+    erased = await sent((90, 220, 120), **kept)
     for photo in (removed, withdrawn, erased):
         assert (await decide(client, csrf, photo["id"], "approve")).status_code == 200
     assert (await decide(client, csrf, removed["id"], "remove")).status_code == 200
-    assert (await client.post(withdrawn["manage_url"])).status_code == 303
+    confirmed = {"confirm": "yes"}
+    assert (await client.post(withdrawn["manage_url"], data=confirmed)).status_code == 303
     assert (await decide(client, csrf, erased["id"], "erase")).status_code == 200
     pending = await sent((50, 180, 80))
     return {
         "named": named["id"],
         "unnamed": unnamed["id"],
         "guardian": guardian["id"],
+        "wall_only": wall_only["id"],
         "pending": pending["id"],
         "rejected": rejected["id"],
         "removed": removed["id"],

@@ -13,6 +13,7 @@ from wall.web.openapi import SPEC
 PAGES = {
     ("GET", "/metrics"),
     ("GET", "/"),
+    ("GET", "/embed"),
     ("GET", "/upload"),
     ("GET", "/classe/{token}"),
     ("GET", "/manage/{token}"),

@@ -83,6 +83,17 @@ EXPECTED = {
         {"t": "2024-11-03T05:00:00Z", "n": 1},
         {"t": "2024-11-03T06:00:00Z", "n": 1},
     ],
+    # The wall's wave: quarter-hours, the same in UTC and in every zone's local time.
+    "quarter_hours": [
+        {"t": "2024-02-15T14:00:00Z", "n": 1},
+        {"t": "2024-02-15T14:15:00Z", "n": 2},
+        {"t": "2024-02-15T23:45:00Z", "n": 1},
+        {"t": "2024-02-16T00:00:00Z", "n": 1},
+        {"t": "2024-03-10T06:45:00Z", "n": 1},
+        {"t": "2024-03-10T07:00:00Z", "n": 1},
+        {"t": "2024-11-03T05:30:00Z", "n": 1},
+        {"t": "2024-11-03T06:30:00Z", "n": 1},
+    ],
 }
 
 
@@ -131,4 +142,10 @@ async def test_stats_count_by_source_region_and_utc_hour(
 
 async def test_stats_of_an_empty_wall(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/wall/stats")
-    assert response.json() == {"approved": 0, "by_source": {}, "by_region": {}, "timeline": []}
+    assert response.json() == {
+        "approved": 0,
+        "by_source": {},
+        "by_region": {},
+        "timeline": [],
+        "quarter_hours": [],
+    }

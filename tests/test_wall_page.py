@@ -1,4 +1,6 @@
-"""The wall page in a real headless Chromium: approvals and removals arrive live."""
+"""The wall page in a real headless Chromium: approvals and removals arrive live.
+
+The layout, the wave, phases and filters: ``test_wall_screen.py``."""
 
 from __future__ import annotations
 
@@ -59,8 +61,8 @@ def test_an_approved_photo_appears_without_reload(
         assert decide(second, "approve").status_code == 200
         page.wait_for_selector(f'li[data-id="{second}"]', timeout=2000)
         assert "Deuxième vague" in page.inner_text("#wall-grid")
-        tiles = page.locator("li.tile")
-        assert tiles.first.get_attribute("data-id") == second  # newest first
+        # Newest first: the top-left slot of the layout.
+        assert page.evaluate("() => window.VagueVerte.wall.visible()[0]") == second
 
         assert decide(first, "remove").status_code == 200
         page.wait_for_selector(f'li[data-id="{first}"]', state="detached", timeout=2000)
@@ -100,20 +102,19 @@ def test_pinned_photos_lead_and_the_page_recovers_from_a_refused_stream(
         page.route("**/api/wall/events*", refuse_once)
         page.goto(live_server.url + "/")
         page.wait_for_selector(f'li[data-id="{older}"]', timeout=5000)
-        tiles = page.locator("li.tile")
-        assert [tiles.nth(i).get_attribute("data-id") for i in range(2)] == [newer, older]
         page.wait_for_function("() => document.getElementById('wall-status').textContent !== ''")
 
-        # After its retry the page follows events again: a pin moves the older photo first.
+        # After its retry the page follows events again: a pin marks the older photo.
         assert decide(older, "pin").status_code == 200
         page.wait_for_selector(f'li.pinned[data-id="{older}"]', timeout=15000)
-        assert tiles.first.get_attribute("data-id") == older
         assert refused["count"] == 1
         third = _upload(live_server.url, "Toute nouvelle")
         assert decide(third, "approve").status_code == 200
         page.wait_for_selector(f'li[data-id="{third}"]', timeout=2000)
-        order = [tiles.nth(i).get_attribute("data-id") for i in range(3)]
-        assert order == [older, third, newer]  # new approvals come after the pinned one
+        # The new approval leads; the pinned photo hides no live one.
+        order = page.evaluate("() => window.VagueVerte.wall.visible()")
+        assert order[0] == third
+        assert sorted(order) == sorted([older, third, newer])
     moderator.close()
 
 

@@ -46,6 +46,7 @@ from wall.web import (
     public,
     readiness,
     sources,
+    wall_screen,
 )
 from wall.web.answers import AnswerCache
 from wall.web.body_timeout import BodyTimeout
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
             await db.dispose()
 
     routes = [
+        *wall_screen.routes,
         *public.routes,
         *class_upload.routes,
         *manage.routes,

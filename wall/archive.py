@@ -5,7 +5,9 @@ image, as the wall shows it: faces blurred where the wall blurs them, no
 metadata); the admin page offers the same as a ZIP file. Only photos
 approved at that moment are in it: a pending, rejected or removed photo is
 not, and a withdrawn, erased or purged one cannot be (its row and files are
-gone or reduced to a tombstone).
+gone or reduced to a tombstone). Keeping a photo in the archive is a use of
+its own: only uploads whose consent ticked the archive box are in it
+(``wall.consent.appears_clause``); posts collected by hashtag never are.
 
 Credits follow the wall: an uploader's name only if they asked for it to be
 shown; a social post's author as the network shows it.
@@ -23,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wall import consent
 from wall.media.store import MediaStore
 from wall.models import MediaFile, Photo
 from wall.moderation.states import Status
@@ -89,7 +92,7 @@ async def approved_photos(session: AsyncSession) -> list[ArchivedPhoto]:
     photos = (
         await session.scalars(
             select(Photo)
-            .where(Photo.status == Status.APPROVED.value)
+            .where(Photo.status == Status.APPROVED.value, consent.appears_clause("archive"))
             .order_by(Photo.approved_at, Photo.id)
         )
     ).all()
@@ -98,6 +101,7 @@ async def approved_photos(session: AsyncSession) -> list[ArchivedPhoto]:
         .join(Photo, Photo.id == MediaFile.photo_id)
         .where(
             Photo.status == Status.APPROVED.value,
+            consent.appears_clause("archive"),
             MediaFile.kind == ARCHIVE_KIND,
             MediaFile.public.is_(True),
         )

@@ -8,14 +8,16 @@ import datetime as dt
 import re
 import secrets
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from wall import consent
 from wall.errors import BadRequest
 from wall.media import ProcessedImage
 from wall.models import MediaFile, Photo, UTCDateTime
@@ -113,6 +115,8 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "approved_at": iso(photo.approved_at),
         "pinned": photo.pinned,
         "region": photo.region,
+        # The short number a parent quotes on the removal form (shown in spotlight).
+        "number": consent.photo_number(photo.id),
         "image": _image_json(photo, private=False),
     }
 
@@ -217,10 +221,16 @@ async def paginate(
 
 
 async def page_by_status(
-    session: AsyncSession, status: Status, limit: int, before: str | None
+    session: AsyncSession,
+    status: Status,
+    limit: int,
+    before: str | None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Photo], str | None]:
-    """One page of photos in ``status``: pending oldest first, others newest decision first."""
-    query: Select[Photo] = select(Photo).where(Photo.status == status.value)
+    """One page of photos in ``status``: pending oldest first, others newest decision first.
+
+    ``where`` narrows it further (a wall's filter, ``wall.wall_filter``)."""
+    query: Select[Photo] = select(Photo).where(Photo.status == status.value, *where)
     return await paginate(
         session,
         query,
@@ -231,9 +241,11 @@ async def page_by_status(
     )
 
 
-async def count_by_status(session: AsyncSession, status: Status) -> int:
+async def count_by_status(
+    session: AsyncSession, status: Status, where: Sequence[ColumnElement[bool]] = ()
+) -> int:
     total = await session.scalar(
-        select(func.count()).select_from(Photo).where(Photo.status == status.value)
+        select(func.count()).select_from(Photo).where(Photo.status == status.value, *where)
     )
     return int(total or 0)
 
@@ -279,13 +291,45 @@ def _utc_hour_sqlite(element: UTCHour, compiler: SQLCompiler, **kw: Any) -> str:
     return f"substr({column}, 1, 13) || ':00:00'"
 
 
-async def stats(session: AsyncSession) -> dict[str, Any]:
-    """Counts of approved photos by source, region and UTC hour.
+class UTCQuarter(FunctionElement[dt.datetime]):
+    """The start of the UTC quarter-hour of a ``UTCDateTime`` column.
 
-    Counted by the database, each from an index alone: (status, source,
-    region) for the first query, (status, approved_at) for the timeline.
+    Every time zone's offset is a whole number of quarter-hours, so a UTC
+    quarter-hour is also one of Québec time (the wall's wave is drawn in it).
     """
-    approved = Photo.status == Status.APPROVED.value
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(UTCQuarter, "postgresql")
+def _utc_quarter_postgresql(element: UTCQuarter, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"date_trunc('hour', {utc}) + "
+        f"floor(extract(minute from {utc}) / 15) * interval '15 minutes'"
+    )
+
+
+@compiles(UTCQuarter, "sqlite")
+def _utc_quarter_sqlite(element: UTCQuarter, compiler: SQLCompiler, **kw: Any) -> str:
+    # 'YYYY-MM-DD HH:' then the minute rounded down to 0, 15, 30 or 45.
+    column = compiler.process(element.clauses, **kw)
+    return (
+        f"substr({column}, 1, 14) || "
+        f"printf('%02d', (CAST(substr({column}, 15, 2) AS INTEGER) / 15) * 15) || ':00'"
+    )
+
+
+async def stats(session: AsyncSession, where: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any]:
+    """Counts of approved photos by source, region, UTC hour and quarter-hour.
+
+    Counted by the database, each from an index alone when ``where`` is empty:
+    (status, source, region) for the first query, (status, approved_at) for
+    the timelines. ``where`` narrows every count (a wall's filter).
+    """
+    approved = and_(Photo.status == Status.APPROVED.value, *where)
     groups = (
         await session.execute(
             select(Photo.source, Photo.region, func.count())
@@ -302,6 +346,15 @@ async def stats(session: AsyncSession) -> dict[str, Any]:
             .order_by(hour)
         )
     ).all()
+    quarter = UTCQuarter(Photo.approved_at).label("quarter")
+    quarters = (
+        await session.execute(
+            select(quarter, func.count())
+            .where(approved, Photo.approved_at.is_not(None))
+            .group_by(quarter)
+            .order_by(quarter)
+        )
+    ).all()
     by_source: Counter[str] = Counter()
     by_region: Counter[str] = Counter()
     for source, region, count in groups:
@@ -313,4 +366,5 @@ async def stats(session: AsyncSession) -> dict[str, Any]:
         "by_source": dict(sorted(by_source.items())),
         "by_region": dict(sorted(by_region.items())),
         "timeline": [{"t": iso(start), "n": n} for start, n in timeline],
+        "quarter_hours": [{"t": iso(start), "n": n} for start, n in quarters],
     }

@@ -32,10 +32,23 @@ async def test_partners_named_in_the_setting_may_frame_the_wall(settings: Settin
     )
     embeddable = settings.replace(frame_ancestors=partners.frame_ancestors)
     async with serving(embeddable) as http:
-        wall = await http.get("/")
+        for path in ("/", "/embed", "/embed?region=Estrie&kiosk=1", "/api/wall/stats"):
+            wall = await http.get(path)
+            assert wall.status_code == 200, path
+            assert frame_ancestors(wall) == "'self' https://partenaire.example *.cssdm.gouv.qc.ca"
         moderation = await http.get("/moderation")
-    assert frame_ancestors(wall) == "'self' https://partenaire.example *.cssdm.gouv.qc.ca"
+        # The upload form and the manage links stay on the wall's own site.
+        upload = await http.get("/upload")
+        manage = await http.get("/manage/unknown-token")
     assert frame_ancestors(moderation) == "'none'"
+    assert frame_ancestors(upload) == "'self'"
+    assert frame_ancestors(manage) == "'self'"
+
+
+async def test_a_wall_that_may_not_be_framed_is_framed_nowhere(settings: Settings) -> None:
+    async with serving(settings.replace(frame_ancestors="'none'")) as http:
+        for path in ("/", "/embed", "/upload"):
+            assert frame_ancestors(await http.get(path)) == "'none'", path
 
 
 async def test_no_hsts_over_plain_http(client: httpx.AsyncClient) -> None:

@@ -7,8 +7,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from wall import events, photos
+from wall.models import Photo
 from wall.moderation.states import Status
 from wall.state import app_state
+from wall.wall_filter import WallFilter
 from wall.web import answers
 from wall.web.inputs import last_event_id
 
@@ -18,7 +20,15 @@ SSE_HEADERS = {
 }
 
 
+def wall_filter(request: Request) -> WallFilter:
+    """The ``?region=&school=&source=`` filter of a wall request."""
+    return WallFilter.from_query(request.query_params, app_state(request)["settings"].regions)
+
+
 async def wall_photos(request: Request) -> Response:
+    chosen = wall_filter(request)
+    # ?pinned=1: only the pinned photos (a wall keeps them in its rotation).
+    pinned_only = request.query_params.get("pinned") == "1"
     limit = photos.parse_limit(request.query_params.get("limit"))
     before = request.query_params.get("before")
     if before is not None:
@@ -28,8 +38,13 @@ async def wall_photos(request: Request) -> Response:
 
     async def compute() -> answers.Answer:
         async with app_state(request)["db"].reading() as session:
-            rows, next_cursor = await photos.page_by_status(session, Status.APPROVED, limit, before)
-            total = await photos.count_by_status(session, Status.APPROVED)
+            where = chosen.conditions()
+            if pinned_only:
+                where.append(Photo.pinned.is_(True))
+            rows, next_cursor = await photos.page_by_status(
+                session, Status.APPROVED, limit, before, where
+            )
+            total = await photos.count_by_status(session, Status.APPROVED, where)
         payload: dict[str, object] = {
             "photos": [photos.photo_json(photo) for photo in rows],
             "next": next_cursor,
@@ -40,7 +55,7 @@ async def wall_photos(request: Request) -> Response:
         return answers.encode(payload, volatile=frozenset({"last_event_id"}))
 
     cache: answers.AnswerCache = app_state(request)["answers"]
-    key = f"photos:{limit}:{before or ''}"
+    key = f"photos:{limit}:{before or ''}:{chosen.cache_key()}:{int(pinned_only)}"
     return answers.respond(request, await cache.get_or_compute(key, last_event_id, compute))
 
 
@@ -54,13 +69,17 @@ async def wall_events(request: Request) -> Response:
 
 
 async def wall_stats(request: Request) -> Response:
+    chosen = wall_filter(request)
+
     async def compute() -> answers.Answer:
         async with app_state(request)["db"].reading() as session:
-            return answers.encode(await photos.stats(session))
+            return answers.encode(await photos.stats(session, chosen.conditions()))
 
     cache: answers.AnswerCache = app_state(request)["answers"]
     hub: events.EventHub = app_state(request)["hub"]
-    return answers.respond(request, await cache.get_or_compute("stats", hub.last_id, compute))
+    return answers.respond(
+        request, await cache.get_or_compute(f"stats:{chosen.cache_key()}", hub.last_id, compute)
+    )
 
 
 routes = [

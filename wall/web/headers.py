@@ -3,9 +3,12 @@
 ``SecurityHeaders`` is the outermost middleware, so that nothing answered
 below it (the catch-all error page among them) goes out without them.
 
-Partners embed the wall in their pages: ``frame-ancestors`` follows
-``WALL_FRAME_ANCESTORS`` (default ``'self'``). The moderators' pages and API
-can never be framed, whatever the setting: a framed decision button is a
+Partners embed the wall in their pages (``/embed``, or ``/`` itself):
+``frame-ancestors`` of the wall's pages follows ``WALL_FRAME_ANCESTORS``
+(default ``'self'``). Every other page may be framed by the wall's own site
+only: the upload form and an uploader's manage link (with its delete button)
+have no business inside a partner's page. The moderators' pages and API can
+never be framed, whatever the setting: a framed decision button is a
 clickjacking target. HSTS is sent when the request came over https (uvicorn
 reads ``X-Forwarded-Proto`` from trusted proxies) or the wall's public URL is
 https; ``includeSubDomains`` is left out because the wall often lives on a
@@ -23,6 +26,8 @@ BASE_CSP = (
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'"
 )
 NEVER_FRAMED = ("/moderation", "/login", "/api/moderation", "/api/auth")
+# The wall and what it loads: what a partner's page may frame.
+PARTNER_FRAMED = ("/embed", "/static/", "/media/", "/invite/", "/api/wall/")
 HSTS = b"max-age=31536000"
 
 
@@ -30,7 +35,9 @@ def frame_ancestors(settings: Settings, path: str) -> str:
     """The sources allowed to frame the page at ``path``."""
     if path.startswith(NEVER_FRAMED):
         return "'none'"
-    return settings.frame_ancestors
+    if path == "/" or path.startswith(PARTNER_FRAMED):
+        return settings.frame_ancestors
+    return "'self'" if settings.frame_ancestors != "'none'" else "'none'"
 
 
 class SecurityHeaders:

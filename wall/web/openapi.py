@@ -22,6 +22,7 @@ from wall.moderation.reasons import REJECTION_REASONS
 from wall.moderation.states import Action, Status
 from wall.photos import MAX_PAGE
 from wall.uploads import AGE_CHOICES, MAX_CAPTION, MAX_CLASS_PHOTOS, MAX_NAME, MAX_SCHOOL
+from wall.wall_filter import MAX_SCHOOL as MAX_FILTER_SCHOOL
 from wall.web.moderation import MAX_BULK, MAX_EXCLUDE
 
 Schema = dict[str, Any]
@@ -79,6 +80,7 @@ PHOTO = obj(
         "approved_at": nullable(TIME),
         "pinned": BOOLEAN,
         "region": nullable(STRING),
+        "number": STRING,
         "image": ref("Image"),
     }
 )
@@ -245,6 +247,19 @@ def path_param(name: str, schema: Schema = STRING) -> dict[str, Any]:
 
 LIMIT = query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "page size")
 BEFORE = query("before", STRING, "the `next` cursor of the previous page")
+WALL_FILTER = [
+    query("region", STRING, "only this region's photos (one of WALL_REGIONS; 400 bad_region)"),
+    query(
+        "school",
+        {"type": "string", "maxLength": MAX_FILTER_SCHOOL},
+        "only this school's photos",
+    ),
+    query(
+        "source",
+        {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
+        "only photos from this source (upload, mastodon…)",
+    ),
+]
 MODERATOR_ONLY: list[dict[str, list[str]]] = [{"session": []}]
 WRITE_AS_MODERATOR: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 SIGNED = (401, 403)
@@ -525,7 +540,12 @@ PATHS: dict[str, dict[str, Any]] = {
                 ),
                 "304": {"description": "Not modified (If-None-Match)"},
             },
-            parameters=[LIMIT, BEFORE],
+            parameters=[
+                LIMIT,
+                BEFORE,
+                *WALL_FILTER,
+                query("pinned", {"type": "string", "enum": ["1"]}, "only the pinned photos"),
+            ],
         )
     },
     "/api/wall/events": {"get": event_stream("The wall's live events")},
@@ -548,13 +568,15 @@ PATHS: dict[str, dict[str, Any]] = {
                                         "additionalProperties": INTEGER,
                                     },
                                     "timeline": array(obj({"t": TIME, "n": INTEGER})),
-                                }
+                                },
+                                {"quarter_hours": array(obj({"t": TIME, "n": INTEGER}))},
                             )
                         )
                     }
                 ),
                 "304": {"description": "Not modified (If-None-Match)"},
             },
+            parameters=WALL_FILTER,
         )
     },
     "/api/auth/login": {

@@ -1,4 +1,4 @@
-"""Public pages: the wall and the upload form (the manage link's pages are in ``manage``)."""
+"""Public pages: the upload form (the wall: ``wall_screen``; manage links: ``manage``)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,10 @@ from wall.consent import consent_text
 from wall.errors import BadRequest, WallError
 from wall.models import utcnow
 from wall.upload_service import Accepted, UploadService
-from wall.web import invite, manage
+from wall.web import manage
 from wall.web.responses import render, wants_json
 from wall.web.session import client_ip
 
-# How often the wall page checks its tiles against the feed, in case an event
-# never reached it; ?resync=N changes it within these bounds.
-RESYNC_SECONDS = 180
-RESYNC_MIN_SECONDS = 5
-RESYNC_MAX_SECONDS = 3600
 # Fields given back to the form after a refusal (never the honeypot nor the file).
 FORM_FIELDS = (
     "display_name",
@@ -42,29 +37,6 @@ FORM_FIELDS = (
     "share_archive",
     "upload_key",
 )
-
-
-def resync_seconds(request: Request) -> int:
-    """The page's resync period: ``?resync=N`` seconds, held within sane bounds."""
-    raw = request.query_params.get("resync", "").strip()
-    if not raw:
-        return RESYNC_SECONDS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(
-            "Le paramètre resync est un nombre entier de secondes.", code="bad_resync"
-        ) from None
-    return min(max(value, RESYNC_MIN_SECONDS), RESYNC_MAX_SECONDS)
-
-
-async def wall_page(request: Request) -> Response:
-    context = {
-        "hashtags": request.state.settings.hashtags,
-        "upload_address": invite.upload_address(request),
-        "resync_seconds": resync_seconds(request),
-    }
-    return render(request, "wall.html", context)
 
 
 def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
@@ -192,7 +164,6 @@ async def healthz(request: Request) -> Response:
 
 
 routes = [
-    Route("/", wall_page, name="wall"),
     Route("/upload", upload_page, methods=["GET"], name="upload_page"),
     Route("/upload", upload, methods=["POST"], name="upload"),
     Route("/healthz", healthz, name="healthz"),
