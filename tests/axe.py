@@ -1,15 +1,16 @@
 """axe-core in headless Chromium, when its script is on this machine.
 
-axe-core is a JavaScript file (MPL-2.0) that is not vendored here: set
-``WALL_TEST_AXE_JS`` to its ``axe.min.js`` (``npm pack axe-core@4.14.1``
-and unpack it), or ``npm install axe-core`` at the repository's root. Like
-Chromium, it is skipped on a developer's machine without it and required in
-CI. The computed-contrast check (``tests/moderation/contrast.py``) runs
-everywhere regardless.
+axe-core is a JavaScript file (MPL-2.0): the test extra
+``axe-playwright-python`` ships its ``axe.min.js``; ``WALL_TEST_AXE_JS`` or
+``node_modules/axe-core`` may name another copy. Like Chromium, it is
+skipped on a developer's machine without it and required in CI. The
+computed-contrast check (``tests/moderation/contrast.py``) runs everywhere
+regardless.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def axe_script() -> str:
         os.environ.get("WALL_TEST_AXE_JS", ""),
         str(ROOT / "node_modules" / "axe-core" / "axe.min.js"),
     ]
+    packaged = importlib.util.find_spec("axe_playwright_python")
+    if packaged is not None and packaged.origin:
+        candidates.append(str(Path(packaged.origin).parent / "axe.min.js"))
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate).read_text(encoding="utf-8")
