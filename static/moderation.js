@@ -398,16 +398,28 @@
     }
   }
 
+  // Status names as moderators read them.
+  const STATUS_NAMES = {
+    pending: "en attente", approved: "affichée", rejected: "refusée",
+    removed: "retirée", erased: "effacée définitivement",
+  };
+
   async function loadRequests() {
     const response = await fetch("/api/moderation/removal-requests?status=open", { headers: { Accept: "application/json" } });
     const data = await response.json();
     requestsList.replaceChildren(...data.requests.map((request) => {
       const item = el("li", "mod-item");
       const meta = el("div", "mod-meta");
-      meta.appendChild(el("p", "", `Demande n° ${request.id} · ${new Date(request.created_at).toLocaleString("fr-CA")}`));
+      meta.appendChild(el("p", "", `Demande n°\u00a0${request.id} · ${new Date(request.created_at).toLocaleString("fr-CA")}`));
       meta.appendChild(el("p", "caption", request.reason));
-      meta.appendChild(el("p", "", `Lien : ${request.photo_ref} · Photo : ${request.photo_id || "introuvable"} (${request.photo_status || "—"})`));
-      if (request.contact) meta.appendChild(el("p", "", `Contact : ${request.contact}`));
+      // A parent may describe the photo instead of linking it: time, caption, what it shows.
+      if (request.description) meta.appendChild(el("p", "", `Description\u00a0: ${request.description}`));
+      const found = request.photo_id
+        ? `photo n°\u00a0${request.photo_number} (${STATUS_NAMES[request.photo_status] || request.photo_status || "—"})`
+        : "aucune photo trouvée\u00a0: chercher d'après la description";
+      if (request.photo_ref) meta.appendChild(el("p", "", `Lien ou numéro\u00a0: ${request.photo_ref}`));
+      meta.appendChild(el("p", "", `Photo\u00a0: ${found}`));
+      if (request.contact) meta.appendChild(el("p", "", `Contact\u00a0: ${request.contact}`));
       const actions = el("div", "mod-actions");
       for (const [resolution, label, cls] of [["removed", "Effacer la photo définitivement", "remove"], ["dismissed", "Classer sans suite", "secondary"]]) {
         const button = el("button", cls, label);

@@ -22,6 +22,7 @@ from tests.live import LiveServer
 from tests.moderation.contrast import low_contrast
 from tests.moderation.factories import many_pending, network_photo
 from wall.config import Settings
+from wall.consent import photo_number
 from wall.moderation.reasons import REJECTION_REASONS
 
 pytestmark = [
@@ -246,3 +247,25 @@ def test_axe_finds_nothing_serious_on_login_moderation_and_admin_pages(
         page.wait_for_selector("#moderators tr")
         found += serious_violations(page, script)
     assert found == [], "\n".join(found)
+
+
+def test_removal_requests_show_a_parents_description_and_the_photo_found_by_number(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    asyncio.run(add_moderator(settings, email="ana@ecole.test", role="moderator"))
+    photo_id = asyncio.run(network_photo(settings))  # pending, as polled
+    number = photo_number(photo_id)
+    with httpx.Client(base_url=live_server.url) as http:
+        by_number = {"photo_ref": f"n° {number}", "reason": "C'est ma fille."}
+        described = {"description": "Vers 10 h, trois élèves en vert", "reason": "Mon fils."}
+        for form in (by_number, described):
+            assert http.post("/removal-request", data=form).status_code == 201
+    with chromium() as browser:
+        page = moderator_page(browser, live_server, "ana@ecole.test")
+        page.click("button[data-status=requests]")
+        page.wait_for_selector("#mod-requests li >> nth=1")
+        shown = page.inner_text("#mod-requests")
+    assert f"photo n°\u00a0{number} (en attente)" in shown
+    assert "Description\u00a0: Vers 10 h, trois élèves en vert" in shown
+    assert "aucune photo trouvée\u00a0: chercher d'après la description" in shown
+    assert " :" not in shown.replace("\u00a0:", "")  # every colon after a non-breaking space
