@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from tests.factories import decide, sign_in, upload
 from tests.live import LiveServer
 from tests.sse import sse
+from wall import school_invites
 from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaStore
-from wall.models import AuditEntry, Event, MediaFile, Photo, RemovalRequest
+from wall.models import AuditEntry, Event, MediaFile, Photo, RemovalRequest, SchoolInvite
 from wall.notice import notice_lines
 from wall.purge import purge
 
@@ -54,6 +55,16 @@ async def test_purge_deletes_photos_files_and_requests_and_tells_screens(
 
         db = Database(settings.database_url, null_pool=True)
         try:
+            async with db.writing() as session:
+                await school_invites.create(
+                    session,
+                    "k" * 32,
+                    school="École des Vagues",
+                    region=None,
+                    days=30,
+                    upload_limit=30,
+                )
+            assert await _count(db, SchoolInvite) == 1
             async with sse(live_server.url) as stream:
                 report = await purge(db, MediaStore(settings.media_path))
                 await client.get("/healthz")
@@ -64,6 +75,7 @@ async def test_purge_deletes_photos_files_and_requests_and_tells_screens(
             assert await _count(db, Photo) == 0
             assert await _count(db, MediaFile) == 0
             assert await _count(db, RemovalRequest) == 0
+            assert await _count(db, SchoolInvite) == 0  # class links end with the campaign
             async with db.reading() as session:
                 kinds = set((await session.scalars(select(Event.type))).all())
                 purged = await session.scalar(

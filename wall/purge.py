@@ -4,9 +4,9 @@ Photos of minors are kept no longer than promised on the upload page
 (``Settings.photos_kept_until``). ``purge`` deletes, in one transaction,
 every photo row (tombstones included, with file rows, claims and source rows
 by cascade), the removal requests (they hold contact details) and every
-event row (they hold copies of captions and names), and it redacts the
-moderators' free text: decision reasons, and the reason and note of audit
-rows. The audit log keeps who did what and when, by opaque ids. Screens
+event row (they hold copies of captions and names) and the school invites
+(class links end with the campaign), and it redacts the moderators' free
+text: decision reasons, and the reason and note of audit rows. The audit log keeps who did what and when, by opaque ids. Screens
 still open are told to drop what they show. Then the files go, and
 ``compact`` makes sure no byte of a deleted row is left in the database's
 own files.
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from wall import events
 from wall.db import Database
 from wall.media import MediaStore
-from wall.models import Base, Decision, Event, MediaFile, Photo, RemovalRequest
+from wall.models import Base, Decision, Event, MediaFile, Photo, RemovalRequest, SchoolInvite
 from wall.moderation import audit
 from wall.moderation.states import Status
 
@@ -73,6 +73,9 @@ async def purge(db: Database, store: MediaStore, *, actor_label: str = "cli") ->
         await session.execute(delete(Event).where(Event.id < mark.id))
         await session.execute(delete(RemovalRequest))
         await session.execute(delete(Photo))
+        # Class upload links stop working with the campaign (they name a school
+        # and the admin who made them).
+        await session.execute(delete(SchoolInvite))
         reasons = select(func.count()).select_from(Decision).where(Decision.reason.is_not(None))
         redacted = int(await session.scalar(reasons) or 0)
         await session.execute(
