@@ -10,14 +10,8 @@ from starlette.applications import Starlette
 from wall.state import AppState
 
 ROOT = Path(__file__).resolve().parent.parent
-# Modules still reading ``request.state.<name>`` (typed Any); each moves to
-# ``app_state(request)["<name>"]`` when next changed. The list only shrinks.
-UNTYPED_READS = {
-    "wall/web/public.py",
-    "wall/web/moderation.py",
-    "wall/web/moderation_auth.py",
-    "wall/web/removal.py",
-}
+# Modules allowed to read ``request.state.<name>`` (typed Any): none any more.
+UNTYPED_READS: set[str] = set()
 
 
 async def test_the_lifespan_yields_exactly_the_typed_state(app: Starlette) -> None:

@@ -6,8 +6,9 @@ every photo row (tombstones included, with file rows, claims and source rows
 by cascade), the removal requests (they hold contact details) and every
 event row (they hold copies of captions and names) and the school invites
 (class links end with the campaign), and it redacts the moderators' free
-text: decision reasons, and the reason and note of audit rows. The audit log keeps who did what and when, by opaque ids. Screens
-still open are told to drop what they show. Then the files go, and
+text: decision reasons, and the reason and note of audit rows. The audit
+log keeps who did what and when, by opaque ids. Screens still open are told
+to drop what they show. Then the files go, and
 ``compact`` makes sure no byte of a deleted row is left in the database's
 own files.
 """

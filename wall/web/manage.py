@@ -28,6 +28,7 @@ from wall.media import MediaStore
 from wall.models import Photo
 from wall.moderation import service
 from wall.moderation.states import Action, Status
+from wall.state import app_state
 from wall.web.invite import qr_svg
 from wall.web.responses import render, wants_json
 
@@ -70,7 +71,7 @@ def card_filename(hashtag: str) -> str:
 
 def link_context(request: Request, token: str, lang: str) -> dict[str, Any]:
     """What the templates' ``_manage_link`` and ``_share_card`` partials need."""
-    hashtag = request.state.settings.hashtags[0]
+    hashtag = app_state(request)["settings"].hashtags[0]
     return {
         "links": links(request, token, lang),
         "hashtag": hashtag,
@@ -80,7 +81,7 @@ def link_context(request: Request, token: str, lang: str) -> dict[str, Any]:
 
 async def photo_for(request: Request) -> Photo:
     token = request.path_params["token"]
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         photo: Photo | None = await session.scalar(
             select(Photo).where(Photo.manage_token_hash == uploads.hash_manage_token(token))
         )
@@ -138,7 +139,7 @@ async def _withdraw(request: Request, photo: Photo) -> Response:
         return RedirectResponse(links(request, request.path_params["token"], lang).withdraw, 303)
     if photo.status != Status.ERASED:
         try:
-            async with request.state.db.writing() as session:
+            async with app_state(request)["db"].writing() as session:
                 await service.decide(session, photo.id, Action.WITHDRAW, rule="uploader")
         except Conflict as exc:
             if exc.code != "withdrawn":  # a second click that raced the first is fine
@@ -148,7 +149,7 @@ async def _withdraw(request: Request, photo: Photo) -> Response:
 
 def _stored_path(request: Request, photo: Photo, kind: str) -> Path:
     entry = photo.media.get(kind)
-    store: MediaStore = request.state.media
+    store: MediaStore = app_state(request)["media"]
     path = store.path(entry["name"]) if entry else None
     if path is None:
         raise NotFound("Cette photo n'est plus disponible.", code="photo_gone")
@@ -168,13 +169,13 @@ async def card(request: Request) -> Response:
     if photo.status not in SHAREABLE:
         raise NotFound("Cette photo ne peut plus être partagée.", code="not_shareable")
     path = _stored_path(request, photo, "display")
-    hashtag: str = request.state.settings.hashtags[0]
+    hashtag: str = app_state(request)["settings"].hashtags[0]
 
     def make() -> bytes:
         with Image.open(path) as image:
             return share_card.make_card(image, hashtag)
 
-    limiter: anyio.CapacityLimiter = request.state.decode_limiter
+    limiter: anyio.CapacityLimiter = app_state(request)["decode_limiter"]
     data = await anyio.to_thread.run_sync(make, limiter=limiter)
     filename = card_filename(hashtag)
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")

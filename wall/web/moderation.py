@@ -21,6 +21,7 @@ from wall.errors import BadRequest, InvalidField, WallError
 from wall.models import Moderator, ModeratorSession, Photo
 from wall.moderation import claims, flags, queue, reasons, service
 from wall.moderation.states import BULK_ACTIONS, Action, Status
+from wall.state import app_state
 from wall.web import admin, moderation_auth, removal
 from wall.web.api import SSE_HEADERS
 from wall.web.inputs import last_event_id
@@ -59,7 +60,7 @@ def mod_photo(
 
 
 def claim_ttl(request: Request) -> dt.timedelta:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     return dt.timedelta(seconds=settings.claim_idle_seconds)
 
 
@@ -67,7 +68,7 @@ async def moderation_page(request: Request) -> Response:
     who = await signed_in(request)
     if who is None:
         return RedirectResponse(request.url_for("login"), status_code=303)
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     return render(
         request,
         "moderation.html",
@@ -102,7 +103,7 @@ async def list_photos(request: Request) -> Response:
     status = _status_param(params.get("status"))
     limit = photos.parse_limit(params.get("limit"))
     filters = queue.Filters.from_params(params)
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         paused_at = await queue.paused_since(session)
         rows, next_cursor = await queue.page(
             session, status, limit, params.get("before"), filters, paused_at
@@ -160,9 +161,9 @@ async def decision(request: Request) -> Response:
     if not isinstance(take_next, bool):
         raise InvalidField("take_next vaut true ou false.", code="invalid_take_next")
     filters = queue.Filters.from_params(request.query_params) if take_next else queue.Filters()
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     following: dict[str, Any] | None = None
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         photo = await service.decide(
             session,
             request.path_params["photo_id"],
@@ -224,7 +225,7 @@ async def bulk_decision(request: Request) -> Response:
     results: list[dict[str, Any]] = []
     for photo_id in dict.fromkeys(ids):
         try:
-            async with request.state.db.writing() as session:
+            async with app_state(request)["db"].writing() as session:
                 photo = await service.decide(
                     session,
                     photo_id,
@@ -250,14 +251,14 @@ async def bulk_decision(request: Request) -> Response:
 
 async def undo(request: Request) -> Response:
     who = await require_moderator(request)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         photo = await service.undo(session, who.moderator, client=audit_client(request))
     return JSONResponse(mod_photo(photo, None))
 
 
 async def claim(request: Request) -> Response:
     who = await require_moderator(request)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         holder = await claims.claim(
             session, request.path_params["photo_id"], who.moderator, claim_ttl(request)
         )
@@ -293,7 +294,7 @@ async def next_photo(request: Request) -> Response:
     data = await read_json(request)
     exclude = _exclude(data)
     filters = queue.Filters.from_params(request.query_params)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         photo = await _claim_next(request, session, who.moderator, filters, exclude)
     return JSONResponse({"photo": photo})
 
@@ -319,7 +320,7 @@ async def release(request: Request) -> Response:
     fields = await _beacon_fields(request)
     who = await require_moderator(request, csrf_token=fields.get("csrf_token"))
     only = fields.get("photo_id") or request.query_params.get("photo_id") or None
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         released = await claims.release_all(session, who.moderator, only=only)
     return JSONResponse({"released": True, "claims_released": released})
 
@@ -330,7 +331,7 @@ async def _while_signed_in(
     """Pass the stream on while its session lives: a logout or a disabled account ends it."""
     try:
         async for chunk in body:
-            async with request.state.db.reading() as session:
+            async with app_state(request)["db"].reading() as session:
                 row = await session.get(ModeratorSession, session_id)
                 alive = row is not None and await auth.session_alive(session, row)
             if not alive:
@@ -344,9 +345,9 @@ async def queue_events(request: Request) -> Response:
     """The moderators' live stream: new pending photos, decisions, claims, requests."""
     who = await require_moderator(request)
     body = events.stream(
-        request.state.hub,
+        app_state(request)["hub"],
         last_event_id(request),
-        request.state.settings.heartbeat_seconds,
+        app_state(request)["settings"].heartbeat_seconds,
         QUEUE_EVENT_TYPES,
     )
     return StreamingResponse(
@@ -358,7 +359,7 @@ async def queue_events(request: Request) -> Response:
 
 async def stats(request: Request) -> Response:
     await require_moderator(request)
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         payload = await queue.stats(session)
     return JSONResponse(payload)
 
@@ -370,7 +371,7 @@ async def intake(request: Request) -> Response:
     paused = data.get("paused")
     if not isinstance(paused, bool):
         raise InvalidField("paused vaut true ou false.", code="invalid_paused")
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         since = await queue.set_paused(session, paused, who.moderator, audit_client(request))
     return JSONResponse({"paused": since is not None, "paused_since": photos.iso(since)})
 

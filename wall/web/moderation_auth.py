@@ -16,6 +16,7 @@ from wall.models import Moderator
 from wall.moderation import audit
 from wall.passwords import PasswordHashing, SignInBusy
 from wall.pseudonyms import pseudonym
+from wall.state import app_state
 from wall.web.inputs import check_form, strip_refused
 from wall.web.responses import render
 from wall.web.session import (
@@ -59,7 +60,7 @@ class SignInResult:
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    cookies: auth.SessionCookies = request.state.cookies
+    cookies: auth.SessionCookies = app_state(request)["cookies"]
     response.set_cookie(
         auth.COOKIE_NAME,
         cookies.dump(token),
@@ -79,11 +80,11 @@ async def sign_in(request: Request, email: str, password: str, code: str | None)
         by compare-and-set. Every attempt is audited, without the password, and a
     failed one without the typed email (see ``failed_actor``).
     """
-    hashing: PasswordHashing = request.state.password_hashing
-    throttle: LoginThrottle = request.state.login_throttle
-    db = request.state.db
+    hashing: PasswordHashing = app_state(request)["password_hashing"]
+    throttle: LoginThrottle = app_state(request)["login_throttle"]
+    db = app_state(request)["db"]
     client = client_ip(request)
-    secret_key: str = request.state.secret_key
+    secret_key: str = app_state(request)["secret_key"]
     keys = ThrottleKeys.of(email, client, secret_key)
     async with hashing.admission():
         async with db.reading() as session:
@@ -191,9 +192,9 @@ async def api_login(request: Request) -> Response:
 
 async def api_logout(request: Request) -> Response:
     who = await require_moderator(request, enrolling=True)
-    cookies: auth.SessionCookies = request.state.cookies
+    cookies: auth.SessionCookies = app_state(request)["cookies"]
     token = cookies.load(request.cookies.get(auth.COOKIE_NAME, ""))
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         if token is not None:
             await auth.close_session(session, token)
         await audit.record(
@@ -207,7 +208,7 @@ async def api_logout(request: Request) -> Response:
 async def api_logout_all(request: Request) -> Response:
     """End every session of the signed-in moderator, this one included."""
     who = await require_moderator(request, enrolling=True)
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         ended = await auth.close_all_sessions(session, who.moderator.id)
         await audit.record(
             session,
@@ -225,7 +226,7 @@ async def api_totp_enrol(request: Request) -> Response:
     """Start (or restart) enrolment: a new secret and its otpauth:// URI, not yet active."""
     who = await require_moderator(request, enrolling=True)
     secret = totp.new_secret()
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         moderator = await session.get(Moderator, who.moderator.id, with_for_update=True)
         assert moderator is not None
         if moderator.totp_enabled:
@@ -245,7 +246,7 @@ async def api_totp_confirm(request: Request) -> Response:
     code = data.get("code")
     if not isinstance(code, str):
         raise InvalidField("Donne le code à six chiffres.", code="invalid_totp")
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         moderator = await session.get(Moderator, who.moderator.id, with_for_update=True)
         assert moderator is not None
         if not moderator.totp_secret or moderator.totp_enabled:

@@ -9,13 +9,14 @@ from starlette.routing import Route
 
 from wall import notice
 from wall.config import Settings
+from wall.state import app_state
 from wall.web.responses import render
 
 TITLES = {"fr": "Politique de confidentialité", "en": "Privacy policy"}
 
 
 def _page(request: Request, lang: str) -> Response:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     context = {
         "lang": lang,
         "title": TITLES[lang],

@@ -17,6 +17,7 @@ from wall.config import Settings
 from wall.consent import consent_text
 from wall.errors import BadRequest, WallError
 from wall.models import utcnow
+from wall.state import app_state
 from wall.upload_service import Accepted, UploadService
 from wall.web import manage
 from wall.web.responses import render, wants_json
@@ -40,7 +41,7 @@ FORM_FIELDS = (
 
 
 def _upload_context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     context: dict[str, Any] = {
         "lang": lang,
         "t": wording.PAGE[lang],
@@ -71,7 +72,7 @@ def _with_lang(url: str, lang: str) -> str:
 
 
 async def upload_page(request: Request) -> Response:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     lang = wording.page_lang(request)
     closed = None
     try:
@@ -82,8 +83,8 @@ async def upload_page(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    settings: Settings = request.state.settings
-    intake: UploadService = request.state.upload_service
+    settings: Settings = app_state(request)["settings"]
+    intake: UploadService = app_state(request)["upload_service"]
     lang = wording.page_lang(request)
     values: dict[str, str] = {}
     try:
@@ -151,7 +152,7 @@ def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    if await request.state.db.ping():
+    if await app_state(request)["db"].ping():
         return JSONResponse({"status": "ok"})
     return JSONResponse(
         {

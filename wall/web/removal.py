@@ -12,13 +12,14 @@ from wall import french, photos
 from wall.config import Settings
 from wall.errors import InvalidField, NotFound, TooManyRequests
 from wall.moderation import removals
+from wall.state import app_state
 from wall.web.inputs import check_form, parse_id, strip_refused
 from wall.web.responses import render
 from wall.web.session import audit_client, client_ip, read_json, require_moderator
 
 
 async def removal_form(request: Request) -> Response:
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request)["settings"]
     context: dict[str, Any] = {
         "error": None,
         "photo_ref": request.query_params.get("photo", "")[:500],
@@ -32,10 +33,10 @@ async def removal_form(request: Request) -> Response:
     reference = str(form.get("photo_ref") or "")
     description = str(form.get("description") or "")
     reason, contact = str(form.get("reason") or ""), str(form.get("contact") or "")
-    client = removals.client_hash(request.state.secret_key, client_ip(request))
+    client = removals.client_hash(app_state(request)["secret_key"], client_ip(request))
     try:
         check_form(form)  # a stray NUL must not lose the request: the form comes back
-        async with request.state.db.writing() as session:
+        async with app_state(request)["db"].writing() as session:
             await removals.create(
                 session,
                 reference=reference,
@@ -74,7 +75,7 @@ async def list_requests(request: Request) -> Response:
     if status not in ("open", "resolved"):
         raise InvalidField("status vaut « open » ou « resolved ».", code="bad_status")
     limit = photos.parse_limit(request.query_params.get("limit"))
-    async with request.state.db.reading() as session:
+    async with app_state(request)["db"].reading() as session:
         rows = await removals.listing(session, open_only=status == "open", limit=limit)
     return JSONResponse({"requests": rows})
 
@@ -88,7 +89,7 @@ async def resolve_request(request: Request) -> Response:
     request_id = parse_id(request.path_params["request_id"])
     if request_id is None:
         raise NotFound("Cette demande n'existe pas.", code="removal_request_not_found")
-    async with request.state.db.writing() as session:
+    async with app_state(request)["db"].writing() as session:
         body = await removals.resolve(
             session,
             request_id,
