@@ -202,6 +202,7 @@ async def test_a_12_mp_photo_is_shrunk_stored_upright_and_the_whole_path_fits_th
     assert await in_view(page, "#upload-submit"), "the button must show without scrolling"
     assert await page.locator("#upload-details").get_attribute("open") is None  # folded
     await page.check("input[name=consent]")
+    await page.check("input[name=everyone_agrees]")
     await page.check("input[name=age_confirmation][value='14_or_older']")
     await page.click("#upload-submit")
     await expect(page.locator("#upload-done-title")).to_be_visible(timeout=30_000)
@@ -349,6 +350,7 @@ async def test_sending_shows_a_percentage_and_can_be_cancelled(
     }
     await page.set_input_files("#photo-input", files=[payload])
     await page.check("input[name=consent]")
+    await page.check("input[name=everyone_agrees]")
     await page.check("input[name=age_confirmation][value='14_or_older']")
     await page.click("#upload-submit")
     await expect(page.locator("#upload-cancel")).to_be_visible()
@@ -371,6 +373,7 @@ async def test_without_javascript_the_success_page_fits_and_deleting_still_asks_
     payload: FilePayload = {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
     await page.set_input_files("#photo-input", files=[payload])
     await page.check("input[name=consent]")
+    await page.check("input[name=everyone_agrees]")
     await page.check("input[name=age_confirmation][value='14_or_older']")
     await page.click("#upload-submit")
     await expect(page.locator("#upload-done-title")).to_have_text(THANKS)
@@ -409,6 +412,7 @@ async def test_heic_goes_as_it_is_and_a_big_png_is_redrawn_as_a_jpeg(
         payload: FilePayload = {"name": name, "mimeType": mime, "buffer": data}
         await page.set_input_files("#photo-input", files=[payload])
         await page.check("input[name=consent]")
+        await page.check("input[name=everyone_agrees]")
         await page.check("input[name=age_confirmation][value='14_or_older']")
         await page.click("#upload-submit")
         await expect(page.locator("#upload-done-title")).to_be_visible(timeout=30_000)
@@ -442,6 +446,7 @@ async def send_small_photo(page: Page, server: LiveServer) -> str:
     payload: FilePayload = {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
     await page.set_input_files("#photo-input", files=[payload])
     await page.check("input[name=consent]")
+    await page.check("input[name=everyone_agrees]")
     await page.check("input[name=age_confirmation][value='14_or_older']")
     await page.click("#upload-submit")
     await expect(page.locator("#upload-done-title")).to_be_visible()
