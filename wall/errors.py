@@ -116,6 +116,18 @@ class TooManyRequests(WallError):
     status = 429
     message = "Trop de tentatives. Réessaie plus tard."
 
-    def __init__(self, message: str | None = None, *, retry_after: int, code: str | None = None):
-        super().__init__(message, code=code, headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        message_en: str | None = None,
+    ):
+        super().__init__(
+            message,
+            code=code,
+            headers={"Retry-After": str(max(1, retry_after))},
+            message_en=message_en,
+        )
         self.retry_after = retry_after

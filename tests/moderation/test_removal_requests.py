@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import httpx
 
@@ -108,4 +109,22 @@ async def test_a_parent_without_a_link_gives_the_photo_number_or_a_description(
 async def test_a_shorter_delay_is_what_the_form_promises(settings: Settings) -> None:
     async with serving(settings.replace(removal_delay_hours=6)) as http:
         form = html.unescape((await http.get("/removal-request")).text)
-    assert "dans un délai de 6 heures" in form and "(within 6 hours)" in form
+        english = html.unescape((await http.get("/removal-request?lang=en")).text)
+    assert "dans un délai de 6 heures" in form and "within 6 hours" in english
+
+
+async def test_the_removal_form_speaks_english_with_lang_en(client: httpx.AsyncClient) -> None:
+    form = html.unescape((await client.get("/removal-request?lang=en")).text)
+    assert '<html lang="en-CA">' in form and "Ask for a photo to be removed" in form
+    assert "within 24 hours" in form
+    assert re.search(r'action="[^"]*/removal-request\?lang=en"', form)
+    for french in ("Retour au mur", "Demander le retrait", "facultatif", "Pourquoi"):
+        assert french not in form, french
+    refused = await client.post("/removal-request?lang=en", data={"reason": "It's me."})
+    assert refused.status_code == 422
+    assert "Give the photo's number, or describe it" in html.unescape(refused.text)
+    sent = await client.post(
+        "/removal-request?lang=en", data={"description": "Around 10, green hats", "reason": "Me."}
+    )
+    assert sent.status_code == 201
+    assert "within 24 hours" in sent.text and "Back to the wall" in sent.text

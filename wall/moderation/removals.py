@@ -78,19 +78,29 @@ async def create(
         raise InvalidField(
             f"Le numéro ou la description est trop long (au plus {MAX_DESCRIPTION} caractères).",
             code="invalid_photo_ref",
+            message_en=f"The number or the description is too long (at most {MAX_DESCRIPTION} "
+            "characters).",
         )
     if not reference and not description:
         raise InvalidField(
             "Donnez le numéro de la photo, ou décrivez-la : l'heure, le petit texte, ce qu'on "
             "y voit.",
             code="invalid_photo_ref",
+            message_en="Give the photo's number, or describe it: the time, its caption, what "
+            "it shows.",
         )
     if not reason or len(reason) > MAX_REASON:
         raise InvalidField(
-            f"Dites-nous pourquoi (au plus {MAX_REASON} caractères).", code="invalid_reason"
+            f"Dites-nous pourquoi (au plus {MAX_REASON} caractères).",
+            code="invalid_reason",
+            message_en=f"Tell us why (at most {MAX_REASON} characters).",
         )
     if contact is not None and len(contact) > MAX_CONTACT:
-        raise InvalidField("Le contact est trop long.", code="invalid_contact")
+        raise InvalidField(
+            "Le contact est trop long.",
+            code="invalid_contact",
+            message_en="The contact is too long.",
+        )
     since = utcnow() - dt.timedelta(hours=1)
     recent = await session.scalar(
         select(func.count())
@@ -102,6 +112,7 @@ async def create(
             "Trop de demandes. Réessayez dans une heure.",
             code="removal_throttled",
             retry_after=3600,
+            message_en="Too many requests. Please try again in an hour.",
         )
     row = RemovalRequest(
         photo_ref=reference,
