@@ -146,3 +146,15 @@ async def test_a_partners_embed_shows_only_photos_whose_consent_names_it(
     # The embed page asks its feed and stats for exactly that.
     page = (await client.get("/embed")).text
     assert "embed=1" in page and page.count("embed=1") >= 2
+
+
+async def test_a_partner_framing_the_wall_gets_the_embed(client: httpx.AsyncClient) -> None:
+    framed = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"}
+    answer = await client.get("/?region=Laval&lang=en", headers=framed)
+    assert answer.status_code == 303
+    assert answer.headers["location"].endswith("/embed?region=Laval&lang=en")
+    # The wall's own site may frame it, and a projector opens it whole.
+    own = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-origin"}
+    assert (await client.get("/", headers=own)).status_code == 200
+    opened = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none"}
+    assert (await client.get("/", headers=opened)).status_code == 200

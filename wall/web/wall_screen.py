@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from wall import wording
@@ -175,7 +175,22 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def framed_by_another_site(request: Request) -> bool:
+    """A partner's page showing this one in a frame (the browser's fetch metadata)."""
+    headers = request.headers
+    return headers.get("sec-fetch-dest") == "iframe" and headers.get("sec-fetch-site") not in (
+        None,
+        "same-origin",
+        "same-site",
+    )
+
+
 async def wall_page(request: Request) -> Response:
+    if framed_by_another_site(request):
+        # A partner that frames ``/`` gets the embed: only photos whose consent
+        # names partners' sites may appear there (``wall.consent``).
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{request.url_for('wall_embed')}{query}", status_code=303)
     return render(request, "wall.html", _context(request, embed=False))
 
 
