@@ -122,7 +122,7 @@ async def test_an_uploader_withdraws_through_the_manage_link(
 
         page = await visitor.get(created["manage_url"])
         assert page.status_code == 200 and "affichée sur le mur" in page.text
-        withdrawn = await visitor.post(created["manage_url"])
+        withdrawn = await visitor.post(created["manage_url"], data={"confirm": "yes"})
         assert withdrawn.status_code == 303
         event = await stream.next_event(within=2)
         assert (event.event, event.data) == ("photo.removed", {"id": created["id"]})

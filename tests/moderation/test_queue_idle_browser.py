@@ -40,8 +40,9 @@ def test_an_idle_tab_gives_its_photo_back_and_takes_one_at_the_next_key(
     asyncio.run(add_moderator(settings, email="ben@ecole.test", role="moderator"))
     (photo,) = asyncio.run(many_pending(settings, 1))
     with chromium() as browser, api(live_server, "ben@ecole.test") as ben:
-        page = moderator_page(browser, live_server, "ana@ecole.test")
+        # The page's idle clock starts at its last activity, inside moderator_page.
         taken_at = time.monotonic()
+        page = moderator_page(browser, live_server, "ana@ecole.test")
         assert wait_holding_other_than(page, "") == photo
 
         def holder() -> str | None:

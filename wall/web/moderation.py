@@ -24,7 +24,7 @@ from wall.moderation.states import BULK_ACTIONS, Action, Status
 from wall.state import app_state
 from wall.web import admin, moderation_auth, removal
 from wall.web.api import SSE_HEADERS
-from wall.web.inputs import last_event_id
+from wall.web.inputs import InvalidText, last_event_id, refused
 from wall.web.responses import render
 from wall.web.session import audit_client, read_json, require_moderator, signed_in
 
@@ -307,8 +307,14 @@ async def _beacon_fields(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_BEACON:
         raise BadRequest("Le corps de la requête est trop long.", code="body_too_large")
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
-    return {key: values[0] for key, values in parsed.items() if values}
+    try:
+        parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    except ValueError:
+        raise BadRequest("Formulaire mal formé.", code="malformed_form") from None
+    fields = {key: values[0] for key, values in parsed.items() if values}
+    if any(refused(key) or refused(value) for key, value in fields.items()):
+        raise InvalidText()
+    return fields
 
 
 async def release(request: Request) -> Response:
