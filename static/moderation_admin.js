@@ -1,4 +1,4 @@
-// The admin page: moderators and roles, school invite links, automatic rules, TOTP enrolment, the audit log.
+// The admin page: moderators and roles, sources (managed live), school invite links, automatic rules, TOTP enrolment, the audit log.
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -78,6 +78,83 @@
     }));
   }
 
+  const SOURCE_STATES = { paused: "en pause", new: "nouvelle", ok: "en santé", stalled: "bloquée", restricted: "restreinte", retrying: "nouvel essai", failing: "en échec" };
+  let editing = null; // the name of the source the form changes, or null to add one
+  const sourceForm = document.getElementById("source-form");
+  const credentialInputs = () => [...sourceForm.querySelectorAll('input[name^="cred-"]')];
+
+  function editSource(s) {
+    editing = s.name;
+    document.getElementById("source-form-title").textContent = `Modifier « ${s.name} »`;
+    sourceForm.elements.name.value = s.name; sourceForm.elements.name.readOnly = true;
+    sourceForm.elements.type.value = s.type;
+    sourceForm.elements.base_url.value = s.base_url;
+    sourceForm.elements.interval.value = s.interval;
+    sourceForm.elements.hashtags.value = s.hashtags.join(", ");
+    for (const input of credentialInputs()) {
+      input.value = "";
+      input.placeholder = s.credentials_set.includes(input.name.slice(5)) ? "défini — vide pour garder" : "";
+    }
+    sourceForm.scrollIntoView({ block: "nearest" });
+  }
+  function newSourceForm() {
+    editing = null;
+    document.getElementById("source-form-title").textContent = "Ajouter une source";
+    sourceForm.elements.name.readOnly = false;
+    for (const input of credentialInputs()) input.placeholder = "";
+  }
+
+  async function loadSources() {
+    const { data } = await api("GET", "/api/moderation/sources");
+    document.getElementById("sources").replaceChildren(...data.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.source = s.name;
+      const credentials = s.credentials_unreadable ? "illisibles : à saisir de nouveau" : (s.credentials_set.join(", ") || "aucun");
+      tr.append(cell(s.name), cell(s.type), cell(s.base_url), cell(`${s.interval} s`), cell(credentials),
+        cell(SOURCE_STATES[s.health] || s.health));
+      const actions = document.createElement("td");
+      const path = `/api/moderation/sources/${encodeURIComponent(s.name)}`;
+      actions.append(
+        button("Modifier", () => editSource(s)),
+        button(s.paused ? "Reprendre" : "Mettre en pause", async () => {
+          const a = await api("PATCH", path, { paused: !s.paused });
+          say(a.ok ? (s.paused ? "Source reprise." : "Source en pause.") : a.data.message, !a.ok); loadSources(); loadAudit();
+        }),
+        button("Retirer", async () => {
+          if (!confirm(`Retirer la source « ${s.name} »? Ses photos restent; elle n'est plus lue.`)) return;
+          const a = await api("DELETE", path);
+          say(a.ok ? "Source retirée." : a.data.message, !a.ok); loadSources(); loadAudit();
+        }),
+      );
+      tr.appendChild(actions);
+      return tr;
+    }));
+  }
+
+  sourceForm.addEventListener("reset", () => newSourceForm());
+  sourceForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = sourceForm.elements;
+    const body = { type: f.type.value, interval: Number(f.interval.value) };
+    if (f.base_url.value.trim()) body.base_url = f.base_url.value.trim();
+    const tags = f.hashtags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    if (tags.length) body.hashtags = tags;
+    const credentials = {};
+    for (const input of credentialInputs()) if (input.value.trim()) credentials[input.name.slice(5)] = input.value;
+    if (Object.keys(credentials).length) body.credentials = credentials;
+    let a;
+    if (editing === null) {
+      body.name = f.name.value.trim();
+      a = await api("POST", "/api/moderation/sources", body);
+    } else {
+      a = await api("PATCH", `/api/moderation/sources/${encodeURIComponent(editing)}`, body);
+    }
+    say(a.ok ? "Source enregistrée; elle est lue dans quelques secondes." : a.data.message, !a.ok);
+    if (a.ok) { sourceForm.reset(); newSourceForm(); }
+    for (const input of credentialInputs()) input.value = "";
+    loadSources(); loadAudit();
+  });
+
   document.getElementById("add-moderator").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
@@ -127,6 +204,7 @@
   });
 
   loadModerators();
+  loadSources();
   loadInvites();
   loadRules();
   loadAudit();

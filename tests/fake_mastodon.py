@@ -92,6 +92,7 @@ class Seen:
     path: str
     params: dict[str, str]
     user_agent: str
+    authorization: str = ""
 
 
 @dataclass
@@ -232,6 +233,7 @@ class FakeMastodon:
                     request.url.path,
                     dict(request.query_params),
                     request.headers.get("user-agent", ""),
+                    request.headers.get("authorization", ""),
                 )
             )
 

@@ -28,7 +28,9 @@ from wall.media.publication import Publisher
 from wall.metrics import Metrics
 from wall.moderation import erasure
 from wall.passwords import PasswordHashing
+from wall.sources.catalogue import Catalogue
 from wall.sources.poller import configured_sources, start_poller
+from wall.sources.sealing import CredentialBox
 from wall.state import AppState
 from wall.termination import on_termination
 from wall.upload_service import UploadService
@@ -45,6 +47,7 @@ from wall.web import (
     privacy,
     public,
     readiness,
+    source_admin,
     sources,
     wall_screen,
 )
@@ -91,7 +94,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         secret_key = load_secret_key(settings)
-        source_configs = configured_sources(settings)
+        file_sources = configured_sources(settings)
         db = Database(settings.database_url, null_pool=null_pool)
         hub = EventHub(db, settings.event_poll_seconds)
         await hub.start()
@@ -112,15 +115,18 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         )
         await sweeper.start()
         decode_limiter = anyio.CapacityLimiter(DEFAULT_CONCURRENT_DECODES)
+        catalogue = Catalogue(db, CredentialBox(secret_key), settings)
+        await catalogue.seed(file_sources)
         poller = await start_poller(
             settings,
-            source_configs,
+            await catalogue.active_configs(),
             db,
             store=store,
             limiter=decode_limiter,
+            catalogue=catalogue.active_configs,
         )
         templates = make_templates(TEMPLATES_DIR, settings)
-        figures.attach(hub, poller, [config.name for config in source_configs])
+        figures.attach(hub, poller, catalogue)
         try:
             with on_termination(hub.end_streams):
                 yield {
@@ -140,7 +146,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
                     ),
                     "answers": AnswerCache(settings.answer_cache_seconds),
                     "templates": templates,
-                    "sources": source_configs,
+                    "sources": catalogue,
                     "metrics": figures,
                 }
         finally:
@@ -165,6 +171,7 @@ def create_app(settings: Settings | None = None, *, null_pool: bool = False) -> 
         *api.routes,
         *moderation.routes,
         *sources.routes,
+        *source_admin.routes,
         *archive.routes,
         *metrics.routes,
         *readiness.routes,

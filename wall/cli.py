@@ -27,7 +27,9 @@ from wall.models import Moderator, utcnow
 from wall.passwords import hash_password
 from wall.purge import CompactionError, PurgeReport, purge
 from wall.sources.base import SourceConfig
+from wall.sources.catalogue import Catalogue
 from wall.sources.poller import configured_sources, create_poller
+from wall.sources.sealing import CredentialBox
 
 
 class CommandError(Exception):
@@ -422,41 +424,60 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         )
 
 
-def _sources_to_poll(settings: Settings, only: str | None) -> list[SourceConfig]:
-    configs = configured_sources(settings)
-    if not configs:
-        raise UsageError(
-            "no source to poll: create wall.toml or set WALL_SOURCES_FILE (see docs/sources.md)"
-        )
+def _chosen(configs: list[SourceConfig], only: str | None) -> list[SourceConfig]:
     if only is None:
         return configs
-    chosen = [config for config in configs if config.name == only]
-    if not chosen:
-        names = ", ".join(config.name for config in configs)
-        raise UsageError(f"unknown source {only!r} (configured: {names})")
-    return chosen
+    return [config for config in configs if config.name == only]
 
 
-async def _poll(settings: Settings, configs: list[SourceConfig], once: bool) -> int:
+async def _poll(
+    settings: Settings, file_sources: list[SourceConfig], only: str | None, once: bool
+) -> int:
+    """Poll the catalogue's sources (``wall.toml`` seeds it), following its changes."""
+    from wall.app import load_secret_key  # the server's key: it sealed the credentials
+
     db = Database(settings.database_url)
-    poller = create_poller(settings, configs, db, store=MediaStore(settings.media_path))
     try:
-        if once:
-            results = await poller.run_once()
-            for result in results:
-                print(result.line(), flush=True)
-            return 0 if all(result.ok for result in results) else 1
-        names = ", ".join(config.name for config in configs)
-        print(f"polling {names} (Ctrl-C to stop)", flush=True)
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, poller.request_stop)
+        catalogue = Catalogue(db, CredentialBox(load_secret_key(settings)), settings)
+        await catalogue.seed(file_sources)
+        configs = await catalogue.active_configs()
+        if not configs:
+            raise UsageError(
+                "no source to poll: add one on the admin page, or create wall.toml or set "
+                "WALL_SOURCES_FILE (see docs/sources.md)"
+            )
+        if not _chosen(configs, only):
+            names = ", ".join(config.name for config in configs)
+            raise UsageError(f"unknown source {only!r} (configured: {names})")
+
+        async def current() -> list[SourceConfig]:
+            return _chosen(await catalogue.active_configs(), only)
+
+        poller = create_poller(
+            settings,
+            _chosen(configs, only),
+            db,
+            store=MediaStore(settings.media_path),
+            catalogue=None if once else current,
+        )
         try:
-            await poller.run_forever()
+            if once:
+                results = await poller.run_once()
+                for result in results:
+                    print(result.line(), flush=True)
+                return 0 if all(result.ok for result in results) else 1
+            names = ", ".join(config.name for config in poller.configs)
+            print(f"polling {names} (Ctrl-C to stop)", flush=True)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, poller.request_stop)
+            try:
+                await poller.run_forever()
+            finally:
+                loop.remove_signal_handler(signal.SIGTERM)
+            return 0
         finally:
-            loop.remove_signal_handler(signal.SIGTERM)
-        return 0
+            await poller.close()
     finally:
-        await poller.close()
         await db.dispose()
 
 
@@ -506,9 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "purge":
             _purge_command(settings, args.force)
         elif args.command == "poll":
-            configs = _sources_to_poll(settings, args.source)
+            file_sources = configured_sources(settings)
             _migrate(settings)
-            return asyncio.run(_poll(settings, configs, args.once))
+            return asyncio.run(_poll(settings, file_sources, args.source, args.once))
     except ConfigError as exc:
         print(f"wall: configuration error: {exc}", file=sys.stderr)
         return 2

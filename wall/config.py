@@ -374,6 +374,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process looks for events written by other processes",
     ),
     Setting(
+        "WALL_SOURCES_REFRESH_SECONDS",
+        "sources_refresh_seconds",
+        "5",
+        _positive_float,
+        "how often each poller reads the sources managed on the admin page",
+    ),
+    Setting(
         "WALL_CLAIM_IDLE_SECONDS",
         "claim_idle_seconds",
         "90",
@@ -712,6 +719,7 @@ class Settings:
     regions: tuple[str, ...] = DEFAULTS["regions"]
     heartbeat_seconds: float = DEFAULTS["heartbeat_seconds"]
     event_poll_seconds: float = DEFAULTS["event_poll_seconds"]
+    sources_refresh_seconds: float = DEFAULTS["sources_refresh_seconds"]
     claim_idle_seconds: float = DEFAULTS["claim_idle_seconds"]
     recheck_seconds: float = DEFAULTS["recheck_seconds"]
     sweep_after_seconds: float = DEFAULTS["sweep_after_seconds"]

@@ -23,7 +23,7 @@ Three kinds of figures, and what a scrape of one worker means:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wall.events import EventHub
 from wall.models import Decision, Photo, SourceState, utcnow
 from wall.moderation.states import Status
+from wall.sources.catalogue import Catalogue
 from wall.sources.deletions import worst_ages
 from wall.sources.health import HEALTH_STATES, health
 from wall.sources.poller import Poller
@@ -54,7 +55,11 @@ class DatabaseFigures:
 
 
 async def read_database_figures(
-    session: AsyncSession, source_names: Sequence[str], now: dt.datetime | None = None
+    session: AsyncSession,
+    source_names: Sequence[str],
+    now: dt.datetime | None = None,
+    *,
+    paused: Collection[str] = (),
 ) -> DatabaseFigures:
     now = now or utcnow()
     pending, oldest = (
@@ -82,7 +87,9 @@ async def read_database_figures(
         oldest_pending_age=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         decisions={action: int(n) for action, n in decisions.all()},
         recheck_ages=await worst_ages(session, source_names, now) if source_names else {},
-        source_health={name: health(states.get(name)) for name in source_names},
+        source_health={
+            name: health(states.get(name), paused=name in paused) for name in source_names
+        },
     )
 
 
@@ -92,7 +99,7 @@ class _LiveFigures(Collector):
     def __init__(self) -> None:
         self.hub: EventHub | None = None
         self.poller: Poller | None = None
-        self.sources: list[str] = []
+        self.catalogue: Catalogue | None = None
         self.database = DatabaseFigures()
 
     def collect(self) -> Iterator[Metric]:
@@ -179,7 +186,7 @@ class _LiveFigures(Collector):
             labels=["source"],
         )
         poller = self.poller
-        for name in self.sources:
+        for name in sorted(self.database.source_health):
             rounds.add_metric([name], poller.rounds[name] if poller else 0)
             failed.add_metric([name], poller.failed_rounds[name] if poller else 0)
         yield rounds
@@ -206,11 +213,11 @@ class Metrics:
         self._live = _LiveFigures()
         self.registry.register(self._live)
 
-    def attach(self, hub: EventHub, poller: Poller | None, sources: Iterable[str]) -> None:
+    def attach(self, hub: EventHub, poller: Poller | None, catalogue: Catalogue | None) -> None:
         """The lifespan's live objects, read at each scrape."""
         self._live.hub = hub
         self._live.poller = poller
-        self._live.sources = list(sources)
+        self._live.catalogue = catalogue
 
     def detach(self) -> None:
         self._live.hub = None
@@ -218,5 +225,11 @@ class Metrics:
 
     async def scrape(self, session: AsyncSession) -> bytes:
         """The whole registry in Prometheus' text format, database figures read now."""
-        self._live.database = await read_database_figures(session, self._live.sources)
+        catalogue = self._live.catalogue
+        entries = await catalogue.entries(session) if catalogue is not None else []
+        self._live.database = await read_database_figures(
+            session,
+            [entry.name for entry in entries],
+            paused={entry.name for entry in entries if entry.paused},
+        )
         return generate_latest(self.registry)

@@ -387,6 +387,32 @@ class SourceState(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class ManagedSource(Base):
+    """A source the pollers poll, seeded by ``wall.toml`` or added on the admin page.
+
+    Credentials are only ever stored sealed (``wall.sources.sealing``); the
+    rules for adding, changing and removing are in ``wall.sources.catalogue``.
+    """
+
+    __tablename__ = "managed_sources"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str] = mapped_column(String(500))
+    interval: Mapped[float] = mapped_column(Float)
+    hashtags: Mapped[str] = mapped_column(Text)  # a JSON list
+    recheck_per_minute: Mapped[float | None] = mapped_column(Float)
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    sealed_credentials: Mapped[str | None] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    origin: Mapped[str] = mapped_column(String(8))  # "file" or "admin"
+    edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class SchoolInvite(Base):
     """A link an admin gives a school for class uploads (``wall.school_invites``).
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from wall.media import MediaStore
     from wall.metrics import Metrics
     from wall.passwords import PasswordHashing
-    from wall.sources.base import SourceConfig
+    from wall.sources.catalogue import Catalogue
     from wall.upload_service import UploadService
     from wall.web.answers import AnswerCache
 
@@ -40,7 +40,7 @@ class AppState(TypedDict):
     upload_service: UploadService
     answers: AnswerCache
     templates: Jinja2Templates
-    sources: list[SourceConfig]
+    sources: Catalogue
     metrics: Metrics
 
 

@@ -34,10 +34,11 @@ import datetime as dt
 import functools
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
+import anyio.abc
 import httpx
 
 from wall import face_blurring
@@ -103,6 +104,15 @@ def backoff_delay(
 
 
 @dataclass
+class _Running:
+    """One source's loops in this process: the settings they run with, and how to end them."""
+
+    config: SourceConfig
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: anyio.Event = field(default_factory=anyio.Event)
+
+
+@dataclass
 class RoundResult:
     """The outcome of one round of one source, for ``wall poll --once`` and logs."""
 
@@ -151,6 +161,8 @@ class Poller:
         timings: Timings | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        catalogue: Callable[[], Awaitable[list[SourceConfig]]] | None = None,
+        refresh: float = 5.0,
     ) -> None:
         self.configs = list(configs)
         self.db = db
@@ -161,6 +173,12 @@ class Poller:
         self.clock = clock  # the re-checks' time (a test runs it fast)
         self.schedule = Schedule(db, process_owner(), self.timings.lease)
         self.sources: dict[str, Source] = {c.name: build_source(c, client) for c in configs}
+        # Where the set of sources comes from while running (the database's
+        # catalogue, read every ``refresh`` seconds); None: ``configs`` for good.
+        self.catalogue = catalogue
+        self.refresh = refresh
+        self._running: dict[str, _Running] = {}
+        self._ending: dict[str, anyio.Event] = {}  # loops stopped, maybe still in a round
         self._private_ok: dict[str, bool] = {}
         self._cannot_tell: set[str] = set()  # sources whose adapter cannot see deletions
         self._stop = asyncio.Event()
@@ -180,7 +198,7 @@ class Poller:
 
     async def stop(self) -> None:
         """Stop the loops (a round in progress gets a few seconds) and release leases."""
-        self._stop.set()
+        self.request_stop()
         try:
             await let_finish(self._task)
         except Exception:
@@ -194,6 +212,8 @@ class Poller:
     def request_stop(self) -> None:
         """Ask the loops to end after the step in progress (a signal handler)."""
         self._stop.set()
+        for running in self._running.values():
+            running.stop.set()
 
     async def close(self) -> None:
         """Stop, and close the HTTP client if this poller made it (``create_poller``)."""
@@ -202,14 +222,75 @@ class Poller:
             await self.client.aclose()
 
     async def run_forever(self) -> None:
+        """Poll (and follow the streams of) every source until ``stop``.
+
+        With a catalogue, the set of sources is read again every ``refresh``
+        seconds: a new source starts at once, a removed or paused one stops
+        after its round in progress, and a changed one starts again with its
+        new settings once its old loop has ended.
+        """
         await self.prepare()
         async with anyio.create_task_group() as group:
-            for config in self.configs:
-                group.start_soon(self._loop, config)
-                source = self.sources[config.name]
+            while not self._stop.is_set():
+                if self.catalogue is not None:
+                    try:
+                        await self._use(await self.catalogue())
+                    except Exception:
+                        log.exception("could not read the sources; keeping the current ones")
+                self._reconcile(group)
+                if self.catalogue is None:
+                    await self._stop.wait()
+                else:
+                    with anyio.move_on_after(self.refresh):
+                        await self._stop.wait()
+            for running in self._running.values():
+                running.stop.set()
+
+    async def _use(self, configs: Sequence[SourceConfig]) -> None:
+        """Make ``configs`` the current sources (their state rows prepared)."""
+        if list(configs) == self.configs:
+            return
+        known = {config.name: config for config in self.configs}
+        fresh = [config for config in configs if known.get(config.name) != config]
+        if fresh:
+            await self.schedule.prepare(fresh)
+        self.configs = list(configs)
+        self.sources = {
+            config.name: (
+                self.sources[config.name]
+                if known.get(config.name) == config
+                else build_source(config, self.client)
+            )
+            for config in configs
+        }
+
+    def _reconcile(self, group: anyio.abc.TaskGroup) -> None:
+        wanted = {config.name: config for config in self.configs}
+        for name, running in list(self._running.items()):
+            if wanted.get(name) != running.config:
+                log.info("source %s: stopping (removed, paused or changed)", name)
+                running.stop.set()
+                del self._running[name]
+                self._ending[name] = running.ended
+        for name, config in wanted.items():
+            if name not in self._running:
+                running = _Running(config)
+                self._running[name] = running
+                group.start_soon(self._run_source, running, self._ending.pop(name, None))
+
+    async def _run_source(self, running: _Running, previous: anyio.Event | None) -> None:
+        try:
+            if previous is not None:
+                await previous.wait()  # never two loops of one source in this process
+            config = running.config
+            source = self.sources.get(config.name) or build_source(config, self.client)
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._loop, config, running.stop)
                 if isinstance(source, StreamingSource):
                     for key in source.stream_keys():
-                        group.start_soon(self._follow, config, source, key)
+                        group.start_soon(self._follow, config, source, key, running.stop)
+        finally:
+            running.ended.set()
 
     async def run_once(self, *, force: bool = True) -> list[RoundResult]:
         """One round of every source at once, due or not (``force``)."""
@@ -226,8 +307,8 @@ class Poller:
                 group.start_soon(one, config)
         return [results[config.name] for config in self.configs]
 
-    async def _loop(self, config: SourceConfig) -> None:
-        while not self._stop.is_set():
+    async def _loop(self, config: SourceConfig, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 await self.poll(config)
                 wait = await self.schedule.seconds_until_due(config.name, config.interval)
@@ -235,15 +316,17 @@ class Poller:
                 log.exception("source %s: poller round failed", config.name)
                 wait = config.interval
             with anyio.move_on_after(max(0.05, wait)):
-                await self._stop.wait()
+                await stop.wait()
 
-    async def _follow(self, config: SourceConfig, source: StreamingSource, key: str) -> None:
+    async def _follow(
+        self, config: SourceConfig, source: StreamingSource, key: str, stop: asyncio.Event
+    ) -> None:
         await streams.follow(
             source,
             key,
             config.name,
             functools.partial(self._pushed, config),
-            self._stop,
+            stop,
             retry=self.timings.stream_retry,
             max_backoff=self.timings.max_backoff,
         )
@@ -492,8 +575,13 @@ def create_poller(
     store: MediaStore,
     limiter: anyio.CapacityLimiter | None = None,
     timings: Timings | None = None,
+    catalogue: Callable[[], Awaitable[list[SourceConfig]]] | None = None,
 ) -> Poller:
-    """A poller with its own HTTP client (the wall's User-Agent); ``close()`` closes it."""
+    """A poller with its own HTTP client (the wall's User-Agent); ``close()`` closes it.
+
+    With ``catalogue`` (``Catalogue.active_configs``), the running poller
+    follows the sources managed on the admin page.
+    """
     client = create_client()
     ingest = Ingest(
         db,
@@ -505,7 +593,15 @@ def create_poller(
         blur_faces=face_blurring.blurs_social(settings.blur_faces),
     )
     timings = timings or Timings(recheck_seconds=settings.recheck_seconds)
-    poller = Poller(configs, db=db, client=client, ingest=ingest, timings=timings)
+    poller = Poller(
+        configs,
+        db=db,
+        client=client,
+        ingest=ingest,
+        timings=timings,
+        catalogue=catalogue,
+        refresh=settings.sources_refresh_seconds,
+    )
     poller.owns_client = True
     return poller
 
@@ -517,11 +613,13 @@ async def start_poller(
     *,
     store: MediaStore,
     limiter: anyio.CapacityLimiter | None = None,
+    catalogue: Callable[[], Awaitable[list[SourceConfig]]] | None = None,
 ) -> Poller | None:
-    """For the app's lifespan: a running poller, or None when no source is configured."""
-    if not configs:
+    """For the app's lifespan: a running poller; None when no source is configured
+    and no catalogue can bring one."""
+    if not configs and catalogue is None:
         return None
-    poller = create_poller(settings, configs, db, store=store, limiter=limiter)
+    poller = create_poller(settings, configs, db, store=store, limiter=limiter, catalogue=catalogue)
     try:
         await poller.start()
     except BaseException:

@@ -45,6 +45,8 @@ DEFAULT_BASE_URLS = {
     "instagram": "https://graph.facebook.com/v21.0",
 }
 DEFAULT_INTERVAL = 60.0
+NAME_MAX = 100  # managed_sources.name and source_states.name
+URL_MAX = 500
 
 
 def env_name(source_name: str, field: str) -> str:
@@ -97,41 +99,77 @@ def parse_sources(
     return configs
 
 
+class SourceTableError(ConfigError):
+    """One mistake in one source's table, naming the ``field`` at fault (for the admin page)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _source(
     table: Any, number: int, settings: Settings, env: Mapping[str, str], origin: str
 ) -> SourceConfig:
     where = f"{origin}: source #{number}"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
+    return source_config(table, settings, env, origin=origin, number=number)
+
+
+def source_config(
+    table: Mapping[str, Any],
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    origin: str,
+    number: int | None = None,
+    keys: frozenset[str] = KEYS,
+) -> SourceConfig:
+    """One source's table checked, credentials from ``env`` winning over the table's.
+
+    The one place the rules of a source's settings are written: ``wall.toml``
+    and the admin page (``wall.sources.catalogue``) both go through it. Raises
+    ``SourceTableError`` naming the field at fault.
+    """
+
+    where = origin if number is None else f"{origin}: source #{number}"
+
+    def fail(field: str, text: str) -> SourceTableError:
+        return SourceTableError(field, f"{where}: {text}")
+
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: 'name' is required (a non-empty string)")
+        raise fail("name", "'name' is required (a non-empty string)")
     name = name.strip()
+    if len(name) > NAME_MAX:
+        raise fail("name", f"'name' is at most {NAME_MAX} characters")
     where = f"{origin}: source {name!r}"
-    if unknown := sorted(set(table) - KEYS):
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(KEYS))})"
-        )
+    if unknown := sorted(set(table) - keys):
+        raise fail(unknown[0], f"unknown key {unknown[0]!r} (expected {', '.join(sorted(keys))})")
     kind = table.get("type")
     if kind not in ADAPTERS:
-        raise ConfigError(
-            f"{where}: unknown type {kind!r} (expected one of {', '.join(sorted(ADAPTERS))})"
-        )
-    base_url = table.get("base_url", DEFAULT_BASE_URLS.get(kind))
+        raise fail("type", f"unknown type {kind!r} (expected one of {', '.join(sorted(ADAPTERS))})")
+    base_url = table.get("base_url") or DEFAULT_BASE_URLS.get(kind)
     if base_url is None:
-        raise ConfigError(f"{where}: 'base_url' is required for type {kind!r}")
+        raise fail("base_url", f"'base_url' is required for type {kind!r}")
     parts = urlsplit(base_url) if isinstance(base_url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: base_url must be an http(s) URL, got {base_url!r}")
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(base_url) > URL_MAX
+    ):
+        raise fail("base_url", f"base_url must be an http(s) URL, got {base_url!r}")
     interval = table.get("interval", DEFAULT_INTERVAL)
     if isinstance(interval, bool) or not isinstance(interval, int | float) or not interval >= 1:
-        raise ConfigError(f"{where}: interval must be a number of seconds >= 1, got {interval!r}")
+        raise fail("interval", f"interval must be a number of seconds >= 1, got {interval!r}")
     recheck = table.get("recheck_per_minute")
     if recheck is not None and (
         isinstance(recheck, bool) or not isinstance(recheck, int | float) or not recheck >= 0
     ):
-        raise ConfigError(
-            f"{where}: recheck_per_minute must be a number of requests >= 0, got {recheck!r}"
+        raise fail(
+            "recheck_per_minute",
+            f"recheck_per_minute must be a number of requests >= 0, got {recheck!r}",
         )
     hashtags = table.get("hashtags", list(settings.hashtags))
     if (
@@ -139,17 +177,18 @@ def _source(
         or not hashtags
         or not all(isinstance(tag, str) and normalize(tag) for tag in hashtags)
     ):
-        raise ConfigError(f"{where}: hashtags must be a non-empty list of hashtags")
+        raise fail("hashtags", "hashtags must be a non-empty list of hashtags")
     credentials: dict[str, str | None] = {}
     for field in CREDENTIALS:
         value = env.get(env_name(name, field)) or table.get(field)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise ConfigError(f"{where}: {field} must be a non-empty string")
+            raise fail(field, f"{field} must be a non-empty string")
         credentials[field] = value.strip() if value else None
     if missing := [field for field in ADAPTERS[kind].required if not credentials[field]]:
         variables = ", ".join(env_name(name, field) for field in missing)
-        raise ConfigError(
-            f"{where}: type {kind!r} needs {' and '.join(missing)} (in the file or {variables})"
+        raise fail(
+            missing[0],
+            f"type {kind!r} needs {' and '.join(missing)} (in the file or {variables})",
         )
     return SourceConfig(
         name=name,

@@ -14,6 +14,8 @@ from wall.errors import Conflict, InvalidField, NotFound
 from wall.models import Moderator
 from wall.moderation import audit, rules
 from wall.passwords import PasswordHashing
+from wall.sources.registry import ADAPTERS
+from wall.sources.toml import CREDENTIALS
 from wall.state import app_state
 from wall.web import school_admin
 from wall.web.inputs import parse_id, parse_int
@@ -35,6 +37,8 @@ async def admin_page(request: Request) -> Response:
             "email": who.moderator.email,
             "role": "admin",
             "regions": app_state(request)["settings"].regions,
+            "source_types": sorted(ADAPTERS),
+            "credential_fields": CREDENTIALS,
         },
     )
 

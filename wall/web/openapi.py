@@ -162,15 +162,27 @@ REMOVAL_REQUEST = obj(
         "note": nullable(STRING),
     }
 )
+CREDENTIAL_FIELDS = ("token", "api_key", "identifier", "app_password", "user_id")
+MANAGED_SOURCE_FIELDS: dict[str, Schema] = {
+    "name": STRING,
+    "type": STRING,
+    "base_url": STRING,
+    "interval": NUMBER,
+    "hashtags": array(STRING),
+    "recheck_per_minute": nullable(NUMBER),
+    "paused": BOOLEAN,
+    "origin": {"type": "string", "enum": ["file", "admin"]},
+    "edited": BOOLEAN,
+    "credentials_set": array({"type": "string", "enum": list(CREDENTIAL_FIELDS)}),
+    "credentials_unreadable": BOOLEAN,
+}
+MANAGED_SOURCE = obj(MANAGED_SOURCE_FIELDS)
 SOURCE = obj(
     {
-        "name": STRING,
-        "type": STRING,
-        "base_url": STRING,
-        "interval": NUMBER,
+        **MANAGED_SOURCE_FIELDS,
         "health": {
             "type": "string",
-            "enum": ["new", "ok", "stalled", "restricted", "retrying", "failing"],
+            "enum": ["new", "ok", "stalled", "restricted", "retrying", "failing", "paused"],
         },
         "last_success_at": nullable(TIME),
         "last_error": nullable(STRING),
@@ -185,6 +197,19 @@ SOURCE = obj(
         "recheck_worst_age_seconds": nullable(NUMBER),
     }
 )
+SOURCE_SETTINGS: dict[str, Schema] = {
+    "type": STRING,
+    "base_url": STRING,
+    "interval": {"type": "number", "minimum": 1},
+    "hashtags": {"type": "array", "items": STRING, "minItems": 1},
+    "recheck_per_minute": nullable({"type": "number", "minimum": 0}),
+    "paused": BOOLEAN,
+    "credentials": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {field: nullable(STRING) for field in CREDENTIAL_FIELDS},
+    },
+}
 AUDIT_ENTRY = obj(
     {
         "id": INTEGER,
@@ -796,10 +821,40 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/moderation/sources": {
         "get": operation(
-            "Health of each configured source",
+            "Every source, paused ones included, with its health; never a credential",
             replies({200: json_body(array(ref("Source")))}, *SIGNED),
             security=MODERATOR_ONLY,
-        )
+        ),
+        "post": operation(
+            "Add a source; every process polls it within WALL_SOURCES_REFRESH_SECONDS (admins)",
+            replies({201: json_body(ref("ManagedSource"), "Created")}, *SIGNED, 409, 422),
+            body=request_json(
+                {
+                    "type": "object",
+                    "required": ["name", "type"],
+                    "additionalProperties": False,
+                    "properties": {"name": STRING, **SOURCE_SETTINGS},
+                }
+            ),
+            security=WRITE_AS_MODERATOR,
+        ),
+    },
+    "/api/moderation/sources/{name}": {
+        "patch": operation(
+            "Change a source's settings, credentials or pause (admins)",
+            replies({200: json_body(ref("ManagedSource"))}, *SIGNED, 404, 422),
+            parameters=[path_param("name")],
+            body=request_json(
+                {"type": "object", "additionalProperties": False, "properties": SOURCE_SETTINGS}
+            ),
+            security=WRITE_AS_MODERATOR,
+        ),
+        "delete": operation(
+            "Remove a source: polling stops, its photos stay (admins)",
+            replies({204: {"description": "Removed"}}, *SIGNED, 404),
+            parameters=[path_param("name")],
+            security=WRITE_AS_MODERATOR,
+        ),
     },
     "/api/moderation/moderators": {
         "get": operation(
@@ -999,6 +1054,7 @@ SPEC: dict[str, Any] = {
             "Moderator": MODERATOR,
             "RemovalRequest": REMOVAL_REQUEST,
             "Source": SOURCE,
+            "ManagedSource": MANAGED_SOURCE,
             "AuditEntry": AUDIT_ENTRY,
             "SchoolInvite": SCHOOL_INVITE,
         },

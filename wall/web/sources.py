@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from wall.models import SourceState, utcnow
 from wall.photos import iso
-from wall.sources.base import SourceConfig
+from wall.sources.catalogue import Entry
 from wall.sources.deletions import worst_ages
 from wall.sources.health import health
 from wall.state import app_state
@@ -29,14 +29,11 @@ from wall.web.session import require_moderator, signed_in
 
 
 def source_json(
-    config: SourceConfig, state: SourceState | None, recheck_worst_age: float | None
+    entry: Entry, state: SourceState | None, recheck_worst_age: float | None
 ) -> dict[str, Any]:
     return {
-        "name": config.name,
-        "type": config.type,
-        "base_url": config.base_url,
-        "interval": config.interval,
-        "health": health(state),
+        **entry.to_json(),
+        "health": health(state, paused=entry.paused),
         "last_success_at": iso(state.last_success_at) if state else None,
         "last_error": state.last_error if state else None,
         "last_error_at": iso(state.last_error_at) if state else None,
@@ -72,23 +69,24 @@ HEALTH_LABELS = {
     ),
     "retrying": ("Nouvel essai", "Retrying", "Échec passager\u00a0; nouvel essai prévu."),
     "failing": ("En échec", "Failing", "Échec durable\u00a0: la configuration est à corriger."),
+    "paused": ("En pause", "Paused", "Mise en pause par un administrateur\u00a0; rien n'est lu."),
 }
 
 
-async def _sources(request: Request) -> list[dict[str, Any]]:
-    configs: list[SourceConfig] = app_state(request)["sources"]
+async def source_list(request: Request) -> list[dict[str, Any]]:
+    """Every source of the catalogue (paused ones included) with its health."""
     async with app_state(request)["db"].reading() as session:
-        rows = await session.scalars(
-            select(SourceState).where(SourceState.name.in_([c.name for c in configs]))
-        )
+        entries = await app_state(request)["sources"].entries(session)
+        names = [entry.name for entry in entries]
+        rows = await session.scalars(select(SourceState).where(SourceState.name.in_(names)))
         states = {state.name: state for state in rows.all()}
-        ages = await worst_ages(session, [c.name for c in configs], utcnow())
-    return [source_json(c, states.get(c.name), ages.get(c.name)) for c in configs]
+        ages = await worst_ages(session, names, utcnow())
+    return [source_json(e, states.get(e.name), ages.get(e.name)) for e in entries]
 
 
 async def list_sources(request: Request) -> Response:
     await require_moderator(request)
-    return JSONResponse(await _sources(request))
+    return JSONResponse(await source_list(request))
 
 
 async def sources_page(request: Request) -> Response:
@@ -99,7 +97,11 @@ async def sources_page(request: Request) -> Response:
     return render(
         request,
         "moderation_sources.html",
-        {"email": who.moderator.email, "sources": await _sources(request), "labels": HEALTH_LABELS},
+        {
+            "email": who.moderator.email,
+            "sources": await source_list(request),
+            "labels": HEALTH_LABELS,
+        },
     )
 
 
