@@ -24,7 +24,7 @@ from wall.app import create_app
 from wall.config import Settings
 from wall.db import Database
 from wall.media import MediaLimits, MediaStore
-from wall.models import Decision, Event, Photo, RemotePhoto, SourceState
+from wall.models import Decision, Event, Photo, RemotePhoto, SourceState, utcnow
 from wall.moderation import service
 from wall.moderation.states import Action
 from wall.sources.base import USER_AGENT, create_client
@@ -88,7 +88,7 @@ async def direct_poller(
             ingest=ingest,
             timings=timings,
             rng=random.Random(7),
-            **({} if clock is None else {"clock": clock}),
+            clock=clock or utcnow,
         )
         try:
             yield poller
