@@ -6,7 +6,7 @@ import pytest
 from conftest import Recorder, fixture_bytes
 
 from wall.sources.base import PermanentSourceError, RemoteImage, RetryableSourceError, SourceConfig
-from wall.sources.instagram import FIELDS, InstagramSource
+from wall.sources.instagram import FIELDS, InstagramSource, caption_tags
 
 CONFIG = SourceConfig(
     name="instagram",
@@ -225,3 +225,19 @@ async def test_album_without_children_gives_its_cover(
     # A #fragment inside a URL is no tag; the one after a space is.
     assert cover_only.tags == ("perséVERT2024",)
     assert with_children.tags == ()
+
+
+@pytest.mark.parametrize(
+    ("caption", "tags"),
+    [
+        ("Nos semis 🌱 #école#perséVERT2024", ("école", "perséVERT2024")),
+        ("#école＃perséVERT2024", ("école", "perséVERT2024")),  # full-width hash sign
+        ("#école,#perséVERT2024!", ("école", "perséVERT2024")),
+        ("##perséVERT2024", ("perséVERT2024",)),
+        ("#2024#perséVERT2024", ("perséVERT2024",)),  # "#2024" alone is no tag
+        ("https://ecole.qc.ca/#a#perséVERT2024", ()),  # still nothing inside a URL
+        ("mot#perséVERT2024", ()),
+    ],
+)
+def test_glued_hashtags_count_one_by_one(caption: str, tags: tuple[str, ...]) -> None:
+    assert caption_tags(caption) == tags

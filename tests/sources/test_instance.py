@@ -17,6 +17,14 @@ from wall.sources import instance
         # GoToSocial's own test data: v2 names its source, v1 only a 0.x version.
         ("gotosocial", "instance_v2.json", "gotosocial"),
         ("gotosocial", "instance_v1.json", "unknown"),
+        # TootSDK's recorded answers: pixelfed.social (v1 and v2), an Akkoma
+        # and a Pleroma server, and a Firefish server claiming Mastodon 4.2.8,
+        # which must not be taken for Mastodon (its ids are no snowflakes).
+        ("pixelfed", "recorded_instance_v1.json", "pixelfed"),
+        ("pixelfed", "recorded_instance_v2.json", "pixelfed"),
+        ("akkoma", "recorded_instance_v1.json", "akkoma"),
+        ("pleroma", "recorded_instance_v2.json", "pleroma"),
+        ("firefish", "recorded_instance_v2.json", "unknown"),
     ],
 )
 def test_recorded_instance_documents(network: str, name: str, expected: str) -> None:

@@ -19,7 +19,8 @@ Limits that shape this adapter:
 - No author, avatar, alt text, size or sensitivity flag is available;
   ``media_url`` is a signed, expiring URL (download it at once). Video posts
   come back with no images; an album gives its ``children`` images, or its
-  cover (``media_url``) when ``children`` is missing; tags are the ``#words`` of the plain caption.
+  cover (``media_url``) when ``children`` is missing; tags are the ``#words`` of the plain caption,
+  a glued ``#onam#wayanad`` counting as two (``caption_tags``).
 - Failures come as a JSON ``error`` object: codes 4, 17, 32, 613 and
   80001–80009 are throttling (retryable, with the delay of
   ``X-Business-Use-Case-Usage`` when given); 190 is a bad or expired token.
@@ -30,6 +31,7 @@ Deletions cannot be checked: ``exists`` answers ``None``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 import httpx
@@ -50,6 +52,7 @@ from wall.sources.http import parse_time, read_json, retry_after_header, send
 PAGE_SIZE = 50
 FIELDS = "id,caption,media_type,media_url,permalink,timestamp,children{media_type,media_url}"
 THROTTLING = frozenset({4, 17, 32, 613, *range(80001, 80010)})
+_HASH_SIGN = re.compile("[#\uff03]")
 
 
 def _regain_delay(response: httpx.Response) -> float | None:
@@ -99,6 +102,22 @@ def _images(media: dict[str, Any]) -> tuple[RemoteImage, ...]:
     return ()  # VIDEO, or an image whose URL Instagram left out
 
 
+def caption_tags(caption: str) -> tuple[str, ...]:
+    """The caption's ``#tags`` as Instagram reads them: ``#onam#wayanad`` is two tags.
+
+    Instagram ends a tag at the next ``#`` and files the post under each one
+    (its #love top media holds a post whose only #love is
+    ``#love#instagood#malayalamquotes``); ``find_tags`` alone, with Bluesky's
+    boundaries, would read one tag ``love#instagood#malayalamquotes``.
+    """
+    return tuple(
+        tag
+        for found in find_tags(caption)
+        for piece in _HASH_SIGN.split(found)
+        for tag in find_tags(f"#{piece}")
+    )
+
+
 def media_to_post(media: dict[str, Any]) -> RemotePost:
     """One ``recent_media`` item as a RemotePost; raises on a malformed item."""
     media_id = str(media["id"])
@@ -111,7 +130,7 @@ def media_to_post(media: dict[str, Any]) -> RemotePost:
         author=None,
         posted_at=parse_time(media["timestamp"]),
         caption=caption,
-        tags=find_tags(caption),
+        tags=caption_tags(caption),
         images=_images(media),
     )
 
