@@ -301,6 +301,38 @@ async def test_a_broken_connection_is_reopened_from_the_last_event(
     assert len(rows) == 2
 
 
+async def handled(subscription: jetstream.Subscription, time_us: int) -> None:
+    """Wait until the event of ``time_us`` was handled (the cursor moves after that)."""
+
+    async def cursor() -> int | None:
+        return subscription.last_time_us
+
+    await eventually(cursor, lambda last: last == time_us)
+
+
+async def test_a_stream_that_worked_is_reopened_soon_however_often_it_broke(
+    jet: FakeJetstream, database_url: str, tmp_path: Path
+) -> None:
+    # Doubling from 0.3 s without a reset, the fifth wait would be 4.8 s.
+    timings = Timings(recheck_seconds=6 * 3600, stream_retry=0.3)
+    settings = bluesky_settings(database_url, tmp_path, jet.url)
+    transport = httpx.MockTransport(FakeAppView(TEAM))
+    async with direct_poller(settings, timings=timings, transport=transport) as poller:
+        source = poller.sources[NAME]
+        assert isinstance(source, BlueskySource) and source.subscription is not None
+        subscription = source.subscription
+        await following(poller, jet)
+        for connection in range(1, 6):
+            moment = LAST_RECORDED_US + connection
+            await jet.send(commit(TEAM_URI, moment, "delete"))
+
+            await handled(subscription, moment)
+            jet.drop()
+            broken = time.monotonic()
+            await jet.connected(connection + 1)
+            assert time.monotonic() - broken < 2
+
+
 async def test_malformed_messages_are_skipped_and_the_stream_goes_on(
     jet: FakeJetstream, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
