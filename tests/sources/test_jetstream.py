@@ -10,6 +10,7 @@ stored or removed within seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ import httpx
 import pytest
 from conftest import fixture_bytes, fixture_json
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 
 from tests.fake_mastodon import jpeg, wall_env, write_wall_toml
 from tests.live import running
@@ -88,14 +90,26 @@ class FakeJetstream:
     """Jetstream on 127.0.0.1: records each connection's query, sends what a test gives it."""
 
     def __init__(self) -> None:
-        self.queries: list[dict[str, str]] = []
+        self.attempts: list[dict[str, str]] = []  # every opening handshake's query
+        self.queries: list[dict[str, str]] = []  # those of the connections accepted
         self.user_agents: list[str | None] = []
         self.current: ServerConnection | None = None
         self.server: Server | None = None
+        self.refuse: int | None = None  # the HTTP status answered to every handshake
+        self.refuse_cursor: int | None = None  # the status answered to one with a cursor
 
     async def start(self) -> FakeJetstream:
-        self.server = await serve(self.handler, "127.0.0.1", 0)
+        self.server = await serve(
+            self.handler, "127.0.0.1", 0, process_request=self.process_request
+        )
         return self
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        query = dict(parse_qsl(urlsplit(request.path).query))
+        self.attempts.append(query)
+        status = self.refuse_cursor if "cursor" in query else None
+        status = self.refuse or status
+        return connection.respond(status, "refused\n") if status else None
 
     async def stop(self) -> None:
         assert self.server is not None
@@ -140,6 +154,7 @@ class FakeAppView:
     def __init__(self, *views: dict[str, Any]) -> None:
         self.views = {view["uri"]: view for view in views}
         self.asked: list[str] = []  # getPosts, one uri each
+        self.searched: list[str] = []  # searchPosts, the query of each
         self.unknown_for = 0  # getPosts answers nothing this many times (not indexed yet)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -148,6 +163,7 @@ class FakeAppView:
         if path == "/xrpc/com.atproto.server.createSession":
             return httpx.Response(200, content=fixture_bytes("bluesky", "session.json"))
         if path == "/xrpc/app.bsky.feed.searchPosts":
+            self.searched.append(request.url.params["q"])
             return httpx.Response(200, json={"posts": []})
         if path == "/xrpc/app.bsky.feed.getPosts":
             assert request.headers["authorization"].startswith("Bearer ")
@@ -299,6 +315,41 @@ async def test_a_broken_connection_is_reopened_from_the_last_event(
             lambda: photos(settings), lambda rows: all(r.status == "removed" for r in rows)
         )
     assert len(rows) == 2
+
+
+async def test_a_refused_stream_leaves_polling_alone(
+    jet: FakeJetstream, database_url: str, tmp_path: Path
+) -> None:
+    jet.refuse = 404  # a wrong stream_url
+    settings = bluesky_settings(database_url, tmp_path, jet.url)
+    appview = FakeAppView(TEAM)
+    transport = httpx.MockTransport(appview)
+    async with direct_poller(settings, timings=HOURS, transport=transport) as poller:
+        await poller.start()
+
+        async def searches() -> int:
+            return len(appview.searched)
+
+        await eventually(searches, lambda n: n == 2)  # the round searched both spellings
+        await asyncio.sleep(0.5)  # many retry delays of 0.1 s: none is taken
+    assert len(jet.attempts) == 1 and jet.queries == []
+
+
+async def test_a_refused_cursor_resumes_live(
+    jet: FakeJetstream, database_url: str, tmp_path: Path
+) -> None:
+    jet.refuse_cursor = 400
+    settings = bluesky_settings(database_url, tmp_path, jet.url)
+    transport = httpx.MockTransport(FakeAppView(TEAM))
+    async with direct_poller(settings, timings=HOURS, transport=transport) as poller:
+        source = poller.sources[NAME]
+        assert isinstance(source, BlueskySource) and source.subscription is not None
+        await following(poller, jet)
+        await jet.send(commit(TEAM_URI, LAST_RECORDED_US, "delete"))
+        await handled(source.subscription, LAST_RECORDED_US)
+        jet.drop()
+        await jet.connected(2)
+    assert [("cursor" in query) for query in jet.attempts] == [False, True, False]
 
 
 async def handled(subscription: jetstream.Subscription, time_us: int) -> None:

@@ -167,8 +167,11 @@ class Subscription:
     async def messages(self) -> AsyncIterator[Message]:
         """The messages of one connection until it ends; raises a ``SourceError`` when it fails.
 
-        A malformed message is logged and skipped.
+        A malformed message is logged and skipped. A refusal (``4xx``) is
+        permanent, unless the connection asked for a cursor: the next one starts
+        live instead.
         """
+        replaying = self.last_time_us is not None
         try:
             async with connect(
                 self.url(),
@@ -197,7 +200,13 @@ class Subscription:
             raise RetryableSourceError(self.source, f"Jetstream connection broken ({exc})") from exc
         except InvalidStatus as exc:
             status = exc.response.status_code
-            if 400 <= status < 500 and status not in (408, 425, 429):
+            refused = 400 <= status < 500 and status not in (408, 425, 429)
+            if refused and replaying:
+                self.last_time_us = None
+                raise RetryableSourceError(
+                    self.source, f"HTTP {status} from Jetstream for a cursor; resuming live"
+                ) from exc
+            if refused:
                 raise PermanentSourceError(
                     self.source, f"HTTP {status} from Jetstream: check stream_url; polling only"
                 ) from exc
