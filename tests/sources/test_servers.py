@@ -203,6 +203,7 @@ async def test_a_server_that_never_advances_is_stalled(
         "restricted": "0",
         "retrying": "0",
         "failing": "0",
+        "paused": "0",
     }
 
     # The server recovers: its cursor moves, and the warning goes.

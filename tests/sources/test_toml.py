@@ -100,6 +100,7 @@ def table(**fields: object) -> str:
 
 
 MASTODON = {"name": "m", "type": "mastodon", "base_url": "https://mastodon.social"}
+BLUESKY = {"name": "b", "type": "bluesky", "identifier": "b.bsky.social", "app_password": "x"}
 
 
 @pytest.mark.parametrize(
@@ -138,6 +139,20 @@ MASTODON = {"name": "m", "type": "mastodon", "base_url": "https://mastodon.socia
         (table(name="i", type="instagram", token="t"), "type 'instagram' needs user_id"),
         (table(name="f", type="flickr"), "type 'flickr' needs api_key"),
         (table(name="f", type="flickr", api_key=""), "api_key must be a non-empty string"),
+        (
+            table(**MASTODON, stream_url="wss://jetstream.example.org"),
+            "stream_url applies to type 'bluesky' only",
+        ),
+        (
+            table(**BLUESKY, stream_url="https://jetstream2.us-east.bsky.network"),
+            "stream_url must be a ws:// or wss:// URL",
+        ),
+        (table(**BLUESKY, stream_url="wss://"), "stream_url must be a ws:// or wss:// URL"),
+        (
+            table(**BLUESKY, stream_url="wss://js.example.org/subscribe?cursor=1"),
+            "stream_url must be a ws:// or wss:// URL",
+        ),
+        (table(**BLUESKY, stream_url=6008), "stream_url must be a ws:// or wss:// URL"),
         ("[[sources]\nname=", "not valid TOML"),
         ("sources = 3", "'sources' must be an array of tables"),
         ("[source]\nname = 'x'", "unknown top-level key 'source'"),
@@ -149,6 +164,21 @@ def test_errors_are_one_clear_line(text: str, message: str) -> None:
     assert message in str(caught.value)
     assert str(caught.value).startswith("wall.toml: ")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("wss://jetstream1.us-west.bsky.network/", "wss://jetstream1.us-west.bsky.network"),
+        (" ws://127.0.0.1:6008/subscribe ", "ws://127.0.0.1:6008/subscribe"),
+        ("", ""),  # no stream, even on bsky.social
+    ],
+)
+def test_stream_url(value: str, expected: str) -> None:
+    (config,) = parse_sources(table(**BLUESKY, stream_url=value), SETTINGS, {})
+    assert config.stream_url == expected
+    (default,) = parse_sources(table(**BLUESKY), SETTINGS, {})
+    assert default.stream_url is None  # the rule of wall.sources.jetstream.stream_base
 
 
 def test_credentials_from_the_environment_satisfy_requirements() -> None:

@@ -50,6 +50,9 @@ class SourceConfig:
     # Requests per minute spent asking whether approved posts still exist
     # (None: the network's default, ``wall.sources.deletions.recheck_rate``).
     recheck_per_minute: float | None = None
+    # Bluesky's Jetstream server (ws:// or wss://): None for the default
+    # (``wall.sources.jetstream.stream_base``), "" for no stream at all.
+    stream_url: str | None = None
 
     def __repr__(self) -> str:
         # Never print secrets in logs or tracebacks.

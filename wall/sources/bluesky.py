@@ -16,19 +16,29 @@ A post or author labelled ``!no-unauthenticated`` (or hidden by moderation)
 is withheld: counted in ``Page.withheld``, never returned. Adult and graphic
 labels make the post sensitive. Only the post's own images count: images of
 a quoted post (``embed.record#view``) are not this post's.
+
+Beside polling, a source follows Jetstream (``wall.sources.jetstream``) when
+a server applies (``stream_base``): a deleted post leaves the wall within
+seconds, and a new post that carries a campaign tag (the facets and
+``record.tags`` that polling reads) and images is read through ``getPosts``,
+so that it is built by the same code as a polled one. Other posts cost no
+request. A post the AppView has not indexed yet is asked for again a few
+times, then left to polling.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
 
-from wall.hashtags import query_forms
-from wall.sources import cursors
+from wall.hashtags import CampaignTags, query_forms
+from wall.sources import cursors, jetstream
 from wall.sources.base import (
     Page,
     PermanentSourceError,
@@ -37,14 +47,21 @@ from wall.sources.base import (
     RemotePost,
     RetryableSourceError,
     SourceConfig,
+    SourceError,
+    StreamEvent,
 )
 from wall.sources.http import error_for_status, parse_time, read_json, send
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 LOOKBACK = dt.timedelta(minutes=5)
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
 WITHHELD_LABELS = frozenset({"!no-unauthenticated", "!hide", "!takedown"})
 _SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+# Seconds to wait before asking the AppView again for a streamed post it has not indexed yet.
+INDEX_WAITS = (1.0, 2.0, 4.0)
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def _reset_delay(response: httpx.Response) -> float | None:
@@ -115,7 +132,25 @@ def _images(embed: Any) -> tuple[RemoteImage, ...]:
     return tuple(images)
 
 
-def _tags(record: dict[str, Any]) -> tuple[str, ...]:
+def is_withheld(view: dict[str, Any]) -> bool:
+    """Whether the post or its author asked not to be shown publicly (or was hidden)."""
+    return bool(_labels(view, view["author"]) & WITHHELD_LABELS)
+
+
+def record_images(embed: Any) -> bool:
+    """Whether a post record's own ``embed`` (blob refs, not a view) holds images."""
+    if not isinstance(embed, dict):
+        return False
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia":
+        return record_images(embed.get("media"))
+    if kind in ("app.bsky.embed.images", "app.bsky.embed.gallery"):
+        return any(isinstance(embed.get(key), list) and embed[key] for key in ("images", "items"))
+    return False
+
+
+def record_tags(record: dict[str, Any]) -> tuple[str, ...]:
+    """A post record's tags as typed: its tag facets, then ``record.tags``."""
     tags: list[str] = []
     for facet in record.get("facets") or ():
         for feature in facet.get("features") or ():
@@ -148,7 +183,7 @@ def view_to_post(view: dict[str, Any]) -> RemotePost:
         language=langs[0] or None,
         sensitive=bool(reasons),
         sensitive_reasons=reasons,
-        tags=_tags(record),
+        tags=record_tags(record),
         images=_images(view.get("embed")),
         is_reply=isinstance(record.get("reply"), dict),
     )
@@ -171,6 +206,10 @@ class BlueskySource:
         self.access_jwt: str | None = None
         self.refresh_jwt: str | None = None
         self.session_lock = asyncio.Lock()
+        self.campaign = CampaignTags(config.hashtags)
+        base = jetstream.stream_base(config)
+        self.subscription = jetstream.Subscription(base, config.name) if base else None
+        self.index_waits = INDEX_WAITS
 
     async def post_xrpc(self, method: str, **kwargs: Any) -> httpx.Response:
         url = f"{self.base}/xrpc/{method}"
@@ -261,11 +300,11 @@ class BlueskySource:
             for view in views:
                 try:
                     post = view_to_post(view)
-                except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                except _MALFORMED:
                     skipped += 1
                     continue
                 keys.append(cursors.time_key(_sort_time(view, post)))
-                if _labels(view, view["author"]) & WITHHELD_LABELS:
+                if is_withheld(view):
                     withheld += 1
                 else:
                     posts.setdefault(post.uri, post)
@@ -279,11 +318,82 @@ class BlueskySource:
         """Each spelling's walk pages back to the campaign's start on its first fetches."""
         return cursors.walks_since(query_forms(self.config.hashtags), self.config.since)
 
-    async def exists(self, post: RemotePost) -> bool | None:
-        """Ask the AppView for the post: absent means deleted, taken down or now private."""
-        response = await self.get_xrpc("app.bsky.feed.getPosts", {"uris": post.uri})
+    async def post_views(self, uri: str) -> list[Any] | None:
+        """``getPosts`` for one post: the views answered (none: deleted or unknown), or
+        None for an answer without a list of posts."""
+        response = await self.get_xrpc("app.bsky.feed.getPosts", {"uris": uri})
         answer = read_json(response, self.config.name)
         views = answer.get("posts") if isinstance(answer, dict) else None
-        if not isinstance(views, list):
+        return views if isinstance(views, list) else None
+
+    async def exists(self, post: RemotePost) -> bool | None:
+        """Ask the AppView for the post: absent means deleted, taken down or now private."""
+        views = await self.post_views(post.uri)
+        if views is None:
             return None
         return any(isinstance(view, dict) and view.get("uri") == post.uri for view in views)
+
+    # -- Jetstream ---------------------------------------------------------------
+
+    def stream_keys(self) -> list[str]:
+        return ["jetstream"] if self.subscription is not None else []
+
+    async def stream(self, key: str) -> AsyncIterator[StreamEvent]:
+        """Deleted posts, and new posts with a campaign tag and images, from Jetstream."""
+        if self.subscription is None:
+            return
+        async for message in self.subscription.messages():
+            commit = message.post
+            if commit is None:
+                continue
+            if commit.operation == "delete":
+                yield StreamEvent(deleted_id=commit.uri)
+            elif self.worth_reading(commit):
+                post = await self.hydrate(commit.uri)
+                if post is not None:
+                    yield StreamEvent(post=post)
+
+    def worth_reading(self, commit: jetstream.PostCommit) -> bool:
+        """Whether a streamed post carries a campaign tag and images (no request)."""
+        record = commit.record or {}
+        try:
+            tags = record_tags(record)
+        except _MALFORMED:
+            log.warning(
+                "source %s: streamed post %s has unreadable tags", self.config.name, commit.uri
+            )
+            return False
+        return self.campaign.matches(tags) and record_images(record.get("embed"))
+
+    async def indexed_view(self, uri: str) -> dict[str, Any] | None:
+        """The view of ``uri``, asked for again after each of ``index_waits`` while the
+        AppView does not know it; None when it never did, or the AppView fails."""
+        for wait in (*self.index_waits, None):
+            try:
+                views = await self.post_views(uri)
+            except SourceError as exc:
+                log.warning("source %s: %s; %s left to polling", self.config.name, exc, uri)
+                return None
+            for view in views or ():
+                if isinstance(view, dict) and view.get("uri") == uri:
+                    return view
+            if wait is None:
+                break
+            await asyncio.sleep(wait)
+        log.info("source %s: %s not indexed yet; left to polling", self.config.name, uri)
+        return None
+
+    async def hydrate(self, uri: str) -> RemotePost | None:
+        """The post at ``uri`` read through ``getPosts`` and built as polling builds it;
+        None when it is withheld, malformed, or still unknown after ``index_waits``
+        (polling finds it later). A failing AppView also leaves the post to polling."""
+        view = await self.indexed_view(uri)
+        if view is None:
+            return None
+        try:
+            post = view_to_post(view)
+            hidden = is_withheld(view)
+        except _MALFORMED:
+            log.warning("source %s: unreadable view of %s", self.config.name, uri)
+            return None
+        return None if hidden else post

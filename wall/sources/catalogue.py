@@ -43,7 +43,14 @@ from wall.sources.toml import CREDENTIALS, SourceTableError, source_config
 log = logging.getLogger(__name__)
 
 # The settings an admin may change besides the credentials and ``paused``.
-SETTINGS_FIELDS = ("type", "base_url", "interval", "hashtags", "recheck_per_minute")
+SETTINGS_FIELDS = (
+    "type",
+    "base_url",
+    "interval",
+    "hashtags",
+    "recheck_per_minute",
+    "stream_url",
+)
 
 
 class SourceExists(Exception):
@@ -72,6 +79,7 @@ class Entry:
     interval: float
     hashtags: tuple[str, ...]
     recheck_per_minute: float | None
+    stream_url: str | None
     paused: bool
     origin: str
     edited: bool
@@ -86,6 +94,7 @@ class Entry:
             "interval": self.interval,
             "hashtags": list(self.hashtags),
             "recheck_per_minute": self.recheck_per_minute,
+            "stream_url": self.stream_url,
             "paused": self.paused,
             "origin": self.origin,
             "edited": self.edited,
@@ -310,6 +319,7 @@ class Catalogue:
         row.interval = config.interval
         row.hashtags = json.dumps(list(config.hashtags), ensure_ascii=False)
         row.recheck_per_minute = config.recheck_per_minute
+        row.stream_url = config.stream_url
         credentials = {f: v for f in CREDENTIALS if (v := getattr(config, f))}
         row.sealed_credentials = self.box.seal(config.name, credentials)
 
@@ -330,6 +340,7 @@ class Catalogue:
             "interval": row.interval,
             "hashtags": json.loads(row.hashtags),
             "recheck_per_minute": row.recheck_per_minute,
+            "stream_url": row.stream_url,
         }
 
     def _config(self, row: ManagedSource, credentials: Mapping[str, str]) -> SourceConfig:
@@ -349,6 +360,7 @@ class Catalogue:
             interval=row.interval,
             hashtags=tuple(json.loads(row.hashtags)),
             recheck_per_minute=row.recheck_per_minute,
+            stream_url=row.stream_url,
             paused=row.paused,
             origin=row.origin,
             edited=row.edited,

@@ -21,9 +21,9 @@ source:
    jitter, at least what the network asked for; long after a permanent error).
 
 Beside the loops, ``run_forever`` follows the streams of networks that push
-(``StreamingSource``: Mastodon's hashtag stream; ``streams``): a pushed post
-is ingested at once, a pushed deletion takes the post off the wall within
-seconds. Polling stays the fallback.
+(``StreamingSource``: Mastodon's hashtag stream, Bluesky's Jetstream;
+``streams``): a pushed post is ingested at once, a pushed deletion takes the
+post off the wall within seconds. Polling stays the fallback.
 """
 
 from __future__ import annotations

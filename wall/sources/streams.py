@@ -3,8 +3,9 @@
 One ``follow`` per stream key reads events and hands each to the caller's
 handler until the poller stops. Polling stays the fallback, so a stream
 never has to be perfect: one that breaks (network error, silence, ``5xx``)
-is opened again after ``retry`` seconds, doubling up to ``max_backoff``; one
-the network refuses (``PermanentSourceError``: no token, no such stream) is
+is opened again after ``retry`` seconds, doubling up to ``max_backoff``, and
+back to ``retry`` after a connection that delivered events; one the network
+refuses (``PermanentSourceError``: no token, no such stream) is
 left for the process's life. A stop ends the wait for the next event at
 once, but an event being handled is finished first (shielded), so a
 deletion is never half-applied.
@@ -43,8 +44,11 @@ async def follow(
     """Read the stream ``key`` of the source ``name`` until ``stop`` is set or it is refused."""
     delay = retry
     while not stop.is_set():
-        if await _read(source, key, name, handle, stop):
+        refused, delivered = await _read(source, key, name, handle, stop)
+        if refused:
             return
+        if delivered:
+            delay = retry  # it worked: a break hours later is not a failure in a row
         with anyio.move_on_after(delay):
             await stop.wait()
         delay = min(delay * 2, max_backoff)
@@ -52,13 +56,15 @@ async def follow(
 
 async def _read(
     source: StreamingSource, key: str, name: str, handle: Handler, stop: asyncio.Event
-) -> bool:
-    """One connection, until it ends; True when the network refused it."""
-    refused = False
+) -> tuple[bool, bool]:
+    """One connection, until it ends: whether the network refused it, and whether
+    it delivered events."""
+    refused = delivered = False
     async with anyio.create_task_group() as group:
         group.start_soon(_cancel_on, stop, group.cancel_scope)
         try:
             async for event in source.stream(key):
+                delivered = True
                 with anyio.CancelScope(shield=True):
                     await handle(event)
         except PermanentSourceError as exc:
@@ -69,7 +75,7 @@ async def _read(
         except Exception:
             log.exception("source %s: the stream of %s failed", name, key)
         group.cancel_scope.cancel()
-    return refused
+    return refused, delivered
 
 
 async def _cancel_on(stop: asyncio.Event, scope: anyio.CancelScope) -> None:

@@ -10,6 +10,11 @@ One ``[[sources]]`` table per source::
     # recheck_per_minute = 45     requests per minute for deletion re-checks (default: per network)
     # hashtags = ["perséVERT2024"]   default: WALL_HASHTAGS
     # token, api_key, identifier, app_password, user_id: where the network needs them
+    # stream_url = "wss://…"      Bluesky only: the Jetstream server, "" for none
+
+``stream_url`` defaults to the public Jetstream for a Bluesky source on the
+public ``https://bsky.social``, and to no stream otherwise
+(``wall.sources.jetstream.stream_base``).
 
 Credentials may also come from the environment, which wins over the file:
 ``WALL_SOURCE_<NAME>_<FIELD>``, where ``<NAME>`` is the source name in upper
@@ -37,8 +42,12 @@ from wall.sources.registry import ADAPTERS
 
 CREDENTIALS = ("token", "api_key", "identifier", "app_password", "user_id")
 KEYS = frozenset(
-    {"name", "type", "base_url", "interval", "hashtags", "recheck_per_minute", *CREDENTIALS}
+    {
+        *("name", "type", "base_url", "interval", "hashtags", "recheck_per_minute"),
+        *("stream_url", *CREDENTIALS),
+    }
 )
+STREAM_URL_TYPES = frozenset({"bluesky"})  # networks whose push stream is set by URL
 DEFAULT_BASE_URLS = {
     "bluesky": "https://bsky.social",
     "flickr": "https://api.flickr.com",
@@ -171,6 +180,7 @@ def source_config(
             "recheck_per_minute",
             f"recheck_per_minute must be a number of requests >= 0, got {recheck!r}",
         )
+    stream_url = _stream_url(table.get("stream_url"), kind, where)
     hashtags = table.get("hashtags", list(settings.hashtags))
     if (
         not isinstance(hashtags, list)
@@ -198,5 +208,33 @@ def source_config(
         hashtags=tuple(hashtags),
         since=settings.campaign_start,
         recheck_per_minute=None if recheck is None else float(recheck),
+        stream_url=stream_url,
         **credentials,
     )
+
+
+def _stream_url(value: Any, kind: str, where: str) -> str | None:
+    """``stream_url`` checked: None when absent, "" for no stream, else a ws(s):// URL."""
+    if value is None:
+        return None
+    if kind not in STREAM_URL_TYPES:
+        raise SourceTableError("stream_url", f"{where}: stream_url applies to type 'bluesky' only")
+    text = value.strip() if isinstance(value, str) else None
+    if text == "":
+        return ""
+    parts = urlsplit(text) if text is not None else None
+    if (
+        text is None
+        or parts is None
+        or parts.scheme not in ("ws", "wss")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or len(text) > URL_MAX
+    ):
+        raise SourceTableError(
+            "stream_url",
+            f'{where}: stream_url must be a ws:// or wss:// URL (or "" for no stream), '
+            f"got {value!r}",
+        )
+    return text.rstrip("/")

@@ -170,6 +170,7 @@ MANAGED_SOURCE_FIELDS: dict[str, Schema] = {
     "interval": NUMBER,
     "hashtags": array(STRING),
     "recheck_per_minute": nullable(NUMBER),
+    "stream_url": nullable(STRING),
     "paused": BOOLEAN,
     "origin": {"type": "string", "enum": ["file", "admin"]},
     "edited": BOOLEAN,
@@ -203,6 +204,7 @@ SOURCE_SETTINGS: dict[str, Schema] = {
     "interval": {"type": "number", "minimum": 1},
     "hashtags": {"type": "array", "items": STRING, "minItems": 1},
     "recheck_per_minute": nullable({"type": "number", "minimum": 0}),
+    "stream_url": nullable(STRING),
     "paused": BOOLEAN,
     "credentials": {
         "type": "object",

@@ -47,6 +47,10 @@ FIELD_MESSAGES = {
         "Donnez au moins un mot-clic valide.",
         "Give at least one valid hashtag.",
     ),
+    "stream_url": (
+        "Le flux en temps réel (Bluesky seulement) est une adresse wss:// ou vide.",
+        "The real-time stream (Bluesky only) is a wss:// address, or empty.",
+    ),
     "paused": ("« paused » vaut true ou false.", "“paused” is true or false."),
 }
 CREDENTIAL_MESSAGE = (
