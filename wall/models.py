@@ -343,7 +343,11 @@ class RemotePhoto(Base):
     """
 
     __tablename__ = "remote_photos"
-    __table_args__ = (Index("ix_remote_photos_source_checked", "source_name", "checked_at"),)
+    __table_args__ = (
+        Index("ix_remote_photos_source_checked", "source_name", "checked_at"),
+        # A pushed deletion (Jetstream: every deletion of the network) probes it.
+        Index("ix_remote_photos_source_remote_id", "source_name", "remote_id"),
+    )
 
     photo_id: Mapped[str] = mapped_column(
         ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
