@@ -441,12 +441,12 @@ async def _poll(
         catalogue = Catalogue(db, CredentialBox(load_secret_key(settings)), settings)
         await catalogue.seed(file_sources)
         configs = await catalogue.active_configs()
-        if not configs:
+        if not configs and once:
             raise UsageError(
                 "no source to poll: add one on the admin page, or create wall.toml or set "
                 "WALL_SOURCES_FILE (see docs/sources.md)"
             )
-        if not _chosen(configs, only):
+        if only is not None and not _chosen(configs, only):
             names = ", ".join(config.name for config in configs)
             raise UsageError(f"unknown source {only!r} (configured: {names})")
 
@@ -467,7 +467,13 @@ async def _poll(
                     print(result.line(), flush=True)
                 return 0 if all(result.ok for result in results) else 1
             names = ", ".join(config.name for config in poller.configs)
-            print(f"polling {names} (Ctrl-C to stop)", flush=True)
+            if names:
+                print(f"polling {names} (Ctrl-C to stop)", flush=True)
+            else:
+                print(
+                    "no source yet: waiting for one from the admin page (Ctrl-C to stop)",
+                    flush=True,
+                )
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, poller.request_stop)
             try:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +27,7 @@ from sqlalchemy import select
 from tests.factories import sign_in
 from tests.fake_mastodon import FakeMastodon, FakeStatus
 from tests.live import running
+from tests.processes import ROOT, wall_environment
 from tests.sources.test_poller import eventually, photos
 from wall.accounts import Actor
 from wall.app import create_app
@@ -420,3 +424,60 @@ def test_sealed_credentials_open_only_with_their_key_and_their_source() -> None:
         box.open("a", tampered)
     with pytest.raises(UnreadableCredentials):
         box.open("a", "plain-text-token")
+
+
+# -- the production shape: another process follows the catalogue ----------------
+
+
+def start_poll(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
+    """``wall poll`` in the foreground, its output in ``log``."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "wall", "poll"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+async def test_a_separate_poll_process_follows_the_admin_pages_changes(
+    mastodon: FakeMastodon, database_url: str, tmp_path: Path
+) -> None:
+    """``wall poll`` beside the web process: it starts with no source, then
+    polls the one an admin adds (written to the database by another process),
+    and stops when it is paused, with no restart."""
+    settings = wall_settings(database_url, tmp_path)
+    env = wall_environment(
+        WALL_DATABASE_URL=database_url,
+        WALL_DATA_DIR=str(tmp_path / "data"),
+        WALL_SECRET_KEY=settings.secret_key or "",
+        WALL_SOURCES_REFRESH_SECONDS="0.3",
+    )
+    log = tmp_path / "poll.log"
+    process = start_poll(env, log)
+    db = Database(settings.database_url, null_pool=True)
+    catalogue = Catalogue(db, CredentialBox(settings.secret_key or ""), settings)
+    try:
+        await eventually(
+            lambda: asyncio.to_thread(log.read_text), lambda text: "no source yet" in text
+        )
+        async with db.writing() as session:
+            await catalogue.add(
+                session, source_body(mastodon.url, credentials={"token": SECRET}), Actor()
+            )
+        await eventually(lambda: asyncio.sleep(0, requests_with(mastodon, SECRET)), bool)
+        async with db.writing() as session:
+            await catalogue.change(session, "fake-social", {"paused": True}, Actor())
+        before = await settles(mastodon)
+        await asyncio.sleep(2.5)
+        assert len(mastodon.seen(TIMELINE)) == before
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 30) == 0
+        assert SECRET not in await asyncio.to_thread(log.read_text)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await db.dispose()
