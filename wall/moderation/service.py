@@ -160,11 +160,7 @@ async def decide(
     needs a role the moderator lacks. ``reason_code`` (a quick rejection
     reason of ``reasons.REJECTION_REASONS``) goes with ``reject`` only.
     """
-    reason_code = reasons.check(reason_code)
-    if reason_code is not None and action is not Action.REJECT:
-        raise InvalidField(
-            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
-        )
+    reason_code = reasons.check(reason_code, rejecting=action is Action.REJECT)
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidField(
             f"La raison fait au plus {MAX_REASON} caractères.", code="reason_too_long"
