@@ -143,7 +143,7 @@ def serve_bare(port: int) -> None:
     import uvicorn
 
     raise_fd_limit()
-    # The settings of `wall serve` (wall/cli.py), so that only the app differs.
+    # The settings of `wall serve` (wall/cli/serve.py), so that only the app differs.
     uvicorn.run(
         bare_app(),  # type: ignore[arg-type]
         host="127.0.0.1",

@@ -12,11 +12,15 @@
     return target.toString();
   }
 
-  // An event's photo belongs on this wall? "later" when only the feed can tell (a school).
+  // An event's photo belongs on this wall? "later" when only the feed can tell:
+  // events carry neither the school nor the consent a school wall or an embed
+  // (an upload shown on a partner's site) needs.
   function matches(filter, photo) {
     if (filter.region && photo.region !== filter.region) return false;
     if (filter.source && photo.source !== filter.source) return false;
-    return filter.school ? "later" : true;
+    if (filter.school) return "later";
+    if (filter.embed && photo.source === "upload") return "later";
+    return true;
   }
 
   // handlers: load() -> last event id, approved(photo), updated(photo),

@@ -32,6 +32,8 @@ def test_defaults_need_no_environment() -> None:
         ("WALL_UPLOAD_LIMIT_PER_HOUR", "beaucoup"),
         ("WALL_HASHTAGS", " , "),
         ("WALL_METRICS_NETWORKS", "intranet"),
+        ("WALL_METRICS_NETWORKS", "*"),
+        ("WALL_TRUSTED_PROXIES", "10.0.0.1,proxy.local"),
         ("WALL_LOG_FORMAT", "xml"),
         ("WALL_HEARTBEAT_SECONDS", "0"),
         ("WALL_UPLOADS_OPEN_AT", "2024-02-15T08:00"),
@@ -51,6 +53,16 @@ def test_bad_values_give_one_clear_line(name: str, value: str) -> None:
     message = str(error.value)
     assert message.startswith(name + ":")
     assert "\n" not in message
+
+
+def test_network_lists_parse_their_items() -> None:
+    """Only the trusted proxies may be ``*`` (any); the metrics networks may be empty."""
+    settings = Settings.from_env(
+        {"WALL_TRUSTED_PROXIES": "*", "WALL_METRICS_NETWORKS": " 10.0.0.0/8, ::1 "}
+    )
+    assert settings.trusted_proxies == ("*",)
+    assert settings.metrics_networks == ("10.0.0.0/8", "::1")
+    assert Settings.from_env({"WALL_METRICS_NETWORKS": " "}).metrics_networks == ()
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

@@ -403,6 +403,23 @@ def test_a_school_wall_learns_of_its_approvals_from_the_filtered_feed(site: Site
     page.context.close()
 
 
+def test_an_embed_shows_a_new_upload_only_when_its_consent_names_partners(site: Site) -> None:
+    # Events carry no consent: the embed asks its feed after an upload's approval.
+    shown = run(add_photos(site.settings, 2, regions=["Estrie"], consent_embed=True))
+    agreed, declined = (
+        *run(add_photos(site.settings, 1, status="pending", consent_embed=True)),
+        *run(add_photos(site.settings, 1, status="pending", consent_embed=False)),
+    )
+    page = site.page("/embed")
+    _wait_shown(page, 2)
+    assert set(page.evaluate(SHOWN_IDS)) == set(shown)
+    run(decide_all(site.settings, [declined, agreed], Action.APPROVE))
+    page.wait_for_selector(f"li.tile[data-id='{agreed}']", timeout=3000)
+    page.wait_for_function("() => document.getElementById('wall-count').dataset.count === '3'")
+    assert set(page.evaluate(SHOWN_IDS)) == {*shown, agreed}
+    page.context.close()
+
+
 def test_spotlight_shows_one_photo_with_its_credits_then_the_next(
     site: Site, screenshots: Path
 ) -> None:

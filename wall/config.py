@@ -184,11 +184,10 @@ def _optional_public_url(raw: str) -> str | None:
     return text
 
 
-def _trusted_proxies(raw: str) -> tuple[str, ...]:
-    """Addresses or networks (CIDR), or ``*`` for any: uvicorn's ``forwarded_allow_ips``."""
-    items = _csv(raw)
+def _networks(items: tuple[str, ...], *, any_allowed: bool) -> tuple[str, ...]:
+    """Check each item is an address or network (CIDR), or ``*`` when ``any_allowed``."""
     for item in items:
-        if item == "*":
+        if any_allowed and item == "*":
             continue
         try:
             ipaddress.ip_network(item, strict=False)
@@ -197,17 +196,14 @@ def _trusted_proxies(raw: str) -> tuple[str, ...]:
     return items
 
 
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), or ``*`` for any: uvicorn's ``forwarded_allow_ips``."""
+    return _networks(_csv(raw), any_allowed=True)
+
+
 def _optional_networks(raw: str) -> tuple[str, ...]:
     """Addresses or networks (CIDR), comma-separated; empty for none."""
-    if not raw.strip():
-        return ()
-    items = _csv(raw)
-    for item in items:
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ValueError(f"expected IP addresses or networks (CIDR), got {item!r}") from None
-    return items
+    return _networks(_csv(raw), any_allowed=False) if raw.strip() else ()
 
 
 def _http_method(raw: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -30,10 +30,18 @@ from sqlalchemy.pool import NullPool
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 AfterCommit = Callable[[AsyncSession], Awaitable[None]]
+Row = TypeVar("Row")
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+async def locked(session: AsyncSession, model: type[Row], key: Any) -> Row | None:
+    """The row of ``model`` whose primary key is ``key``, locked until the transaction
+    ends (``FOR UPDATE`` on PostgreSQL; SQLite's writer holds the whole database), and
+    read afresh even when the session already holds an older copy; None if absent."""
+    return await session.get(model, key, with_for_update=True, populate_existing=True)
 
 
 def create_engine(url: str, *, null_pool: bool = False) -> AsyncEngine:

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall import school_invites
 from wall.config import Settings
-from wall.db import Database
+from wall.db import Database, locked
 from wall.errors import TooManyRequests
 from wall.models import Photo, SchoolInvite, UploadClient, UploadSlot, utcnow
 from wall.moderation.states import Status
@@ -232,12 +232,7 @@ async def release_many(db: Database, slot_ids: list[int]) -> None:
 
 
 async def _lock_invite(session: AsyncSession, invite_id: int) -> SchoolInvite:
-    invite = await session.scalar(
-        select(SchoolInvite)
-        .where(SchoolInvite.id == invite_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    invite = await locked(session, SchoolInvite, invite_id)
     if invite is None:  # invites are revoked, never deleted; a purge may have run
         raise school_invites.unknown_invite()
     return invite

@@ -15,6 +15,8 @@ import secrets
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +24,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.types import Message
 
@@ -160,6 +164,22 @@ def limit_body(request: Request, max_bytes: int) -> Request:
         return message
 
     return Request(request.scope, counting_receive)
+
+
+@asynccontextmanager
+async def read_form(request: Request, max_bytes: int, *, max_files: int) -> AsyncIterator[FormData]:
+    """The request's multipart form, its body capped at ``max_bytes``, closed (its
+    spooled files deleted) after the block; ``400 malformed_form`` when it cannot be read."""
+    limited = limit_body(request, max_bytes)
+    try:
+        form = await limited.form(max_files=max_files, max_fields=20, max_part_size=16 * 1024)
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette turns a multipart error into HTTPException(400) inside an app.
+        raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

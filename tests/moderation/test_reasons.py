@@ -148,11 +148,28 @@ async def test_audit_rows_and_sessions_keep_no_client_address(
     photo_id = await network_photo(settings)
     csrf = await sign_in(client, settings)
     assert (await decide(client, csrf, photo_id, "approve")).status_code == 200
+    # The admin's other actions write audit rows too.
+    token = {"X-CSRF-Token": csrf}
+    invite = await client.post(
+        "/api/moderation/schools", json={"school": "École du Parc"}, headers=token
+    )
+    assert invite.status_code == 201, invite.text
+    revoked = await client.post(
+        f"/api/moderation/schools/{invite.json()['id']}/revoke", headers=token
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert (await client.get("/api/moderation/export.zip")).status_code == 200
     address = "127.0.0.1"  # what httpx's ASGI transport gives as the peer
     expected = pseudonym(settings.secret_key or "", "audit client", address)
     async with database(settings) as db, db.reading() as session:
-        clients = set((await session.scalars(select(AuditEntry.client))).all())
+        rows = (await session.execute(select(AuditEntry.action, AuditEntry.client))).all()
         sessions = set((await session.scalars(select(ModeratorSession.client))).all())
-    assert clients == {expected} and sessions == {expected}
+    assert {action for action, _ in rows} >= {
+        "decision.approve",
+        "school_invite.created",
+        "school_invite.revoked",
+        "archive.exported",
+    }
+    assert {client for _, client in rows} == {expected} and sessions == {expected}
     row = next(r for r in await _csv_rows(client) if r["action"] == "decision.approve")
     assert row["client"] == expected and address not in row["client"]

@@ -6,11 +6,19 @@ import html
 import re
 
 import httpx
+import pytest
+from sqlalchemy import select
 
 from tests.factories import decide, sign_in, upload
+from tests.moderation.factories import database, network_photo
 from tests.web.conftest import serving
 from wall.config import Settings
 from wall.consent import photo_number
+from wall.media import MediaStore
+from wall.models import AuditEntry, Photo
+from wall.moderation import removals
+from wall.moderation.states import Status
+from wall.purge import purge
 
 
 async def test_a_request_reaches_the_moderators_and_is_resolved(
@@ -128,3 +136,60 @@ async def test_the_removal_form_speaks_english_with_lang_en(client: httpx.AsyncC
     )
     assert sent.status_code == 201
     assert "within 24 hours" in sent.text and "Back to the wall" in sent.text
+
+
+# Two ids whose short numbers collide (found by search: one pair in a million).
+SHARED_NUMBER = ("numero-partage-0000447", "numero-partage-0000854")
+
+
+@pytest.mark.parametrize("shown", SHARED_NUMBER)
+async def test_a_number_two_photos_share_points_at_the_one_on_the_wall(
+    settings: Settings, shown: str
+) -> None:
+    """A parent copies the number from the wall: the approved photo wins, whichever came first."""
+    assert photo_number(SHARED_NUMBER[0]) == photo_number(SHARED_NUMBER[1]) == "214-190"
+    for photo_id in SHARED_NUMBER:
+        await network_photo(settings, id=photo_id, source_id=photo_id)
+    async with database(settings) as db, db.writing() as session:
+        photo = await session.get(Photo, shown)
+        assert photo is not None and photo.status == Status.PENDING.value
+        photo.status = Status.APPROVED.value
+    async with database(settings) as db, db.reading() as session:
+        assert await removals.find_photo(session, "le n° 214 190, svp") == shown
+
+
+async def test_a_dismissed_requests_note_is_kept_only_until_the_purge(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A moderator's note may name a child: the audit log keeps who dismissed it, not the note."""
+    sent = await client.post(
+        "/removal-request",
+        data={"description": "Une élève en vert", "reason": "Ce n'est pas ma fille."},
+    )
+    assert sent.status_code == 201, sent.text
+    csrf = await sign_in(client, settings)
+    (request,) = (await client.get("/api/moderation/removal-requests")).json()["requests"]
+    dismissed = await client.post(
+        f"/api/moderation/removal-requests/{request['id']}/resolve",
+        json={"resolution": "dismissed", "note": "la fille de Mme Tremblay, 5e B"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert dismissed.status_code == 200, dismissed.text
+
+    async def entry() -> AuditEntry:
+        async with database(settings) as db, db.reading() as session:
+            found = await session.scalar(
+                select(AuditEntry).where(AuditEntry.action == "removal.dismissed")
+            )
+        assert found is not None
+        return found
+
+    assert (await entry()).details == {"note": "la fille de Mme Tremblay, 5e B"}
+    async with database(settings) as db:
+        await purge(db, MediaStore(settings.media_path))
+    after = await entry()
+    assert (after.details, after.target, after.actor) == (
+        {},
+        str(request["id"]),
+        "admin@ecole.test",
+    )

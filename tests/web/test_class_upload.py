@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import io
@@ -260,6 +261,30 @@ async def test_a_resent_form_finds_its_photos_instead_of_storing_them_twice(
     same = await class_upload(client, token, files[:2], upload_key=key)
     assert same.status_code == 200
     assert (await stored(settings)).photos == 5
+
+
+async def test_the_same_form_sent_twice_at_once_stores_its_photos_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A double tap (each time with one more photo picked): neither request finds the
+    photos stored yet; the first to commit stores its batch, the other is told they
+    are on their way and leaves no file of its own nor slot behind."""
+    _, token = await school_invite(settings, upload_limit=10)
+    files = class_files(5)
+    common, extras = files[:3], files[3:]
+    key = "cle-double-envoi-0123456789"
+    answers = await asyncio.gather(
+        *(class_upload(client, token, [*common, extra], upload_key=key) for extra in extras)
+    )
+    outcomes = sorted((a.status_code, a.json().get("error", "")) for a in answers)
+    assert outcomes == [(201, ""), (409, "batch_in_progress")], [a.text for a in answers]
+    after = await stored(settings)
+    assert after.photos == 4 and len(after.files) == after.media_rows
+    assert await _slots(settings) == 0
+    # Sent again later, the form finds its photos.
+    again = await class_upload(client, token, common, upload_key=key)
+    assert again.status_code == 200
+    assert [p["replayed"] for p in again.json()["photos"]] == [True] * 3
 
 
 async def test_a_batch_past_the_invite_cap_is_refused_whole(

@@ -57,6 +57,7 @@ async def test_the_filter_reaches_the_feed_and_the_stats_the_page_reads(
         "region": "Estrie",
         "school": "École du Parc",
         "source": "mastodon",
+        "embed": False,
     }
     assert "Mur\u00a0: École du Parc · Estrie · mastodon" in page.text
 
@@ -95,6 +96,10 @@ async def test_layout_kiosk_embed_and_periods_come_from_the_query(
     assert 'target="_blank"' not in (await client.get("/")).text
     assert "embed" in body_classes(await client.get("/?embed=1"))
     assert "embed" not in body_classes(await client.get("/"))
+    # The live page learns an embed's uploads from its feed, which checks their consent.
+    assert config_of(embed)["filter"]["embed"] is True
+    assert config_of(embed)["photosUrl"].endswith("?embed=1")
+    assert default["filter"]["embed"] is False
 
 
 @pytest.mark.parametrize(("days", "phase"), [(3, "before"), (0, "live"), (-3, "after")])

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall import events
+from wall.db import locked
 from wall.errors import Conflict, NotFound
 from wall.models import Claim, Moderator, Photo, utcnow
 from wall.moderation.states import Status
@@ -68,7 +69,7 @@ async def claim(
     session: AsyncSession, photo_id: str, moderator: Moderator, ttl: dt.timedelta = CLAIM_TTL
 ) -> Holder:
     """Claim a photo (or renew one's claim); ``409`` while someone else holds it."""
-    photo = await session.scalar(select(Photo).where(Photo.id == photo_id).with_for_update())
+    photo = await locked(session, Photo, photo_id)
     if photo is None:
         raise NotFound("Cette photo n'existe pas.", code="photo_not_found")
     await ensure_not_held_by_other(session, photo_id, moderator)

@@ -28,14 +28,19 @@ SHORT_LABELS: dict[str, str] = {
 }
 
 
-def check(raw: object) -> str | None:
-    """A known code, or None when absent; ``422 invalid_reason_code`` otherwise."""
+def check(raw: object, *, rejecting: bool) -> str | None:
+    """A known code, or None when absent; ``422 invalid_reason_code`` for another
+    value, or for a code that goes with a decision other than a refusal."""
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or raw not in REJECTION_REASONS:
         raise InvalidField(
             "Raison inconnue\u00a0: " + ", ".join(REJECTION_REASONS) + ".",
             code="invalid_reason_code",
+        )
+    if not rejecting:
+        raise InvalidField(
+            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
         )
     return raw
 

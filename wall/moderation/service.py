@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall import events
+from wall.db import locked
 from wall.errors import Conflict, Forbidden, InvalidField, NotFound
 from wall.models import Decision, MediaFile, Moderator, Photo, utcnow
 from wall.moderation import audit, claims, erasure, reasons, rules
@@ -80,12 +81,7 @@ async def _apply_verdict(session: AsyncSession, photo: Photo, verdict: rules.Ver
 
 
 async def _lock(session: AsyncSession, photo_id: str) -> Photo:
-    photo = await session.scalar(
-        select(Photo)
-        .where(Photo.id == photo_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    photo = await locked(session, Photo, photo_id)
     if photo is None:
         raise NotFound("Cette photo n'existe pas.", code="photo_not_found")
     return photo
@@ -164,11 +160,7 @@ async def decide(
     needs a role the moderator lacks. ``reason_code`` (a quick rejection
     reason of ``reasons.REJECTION_REASONS``) goes with ``reject`` only.
     """
-    reason_code = reasons.check(reason_code)
-    if reason_code is not None and action is not Action.REJECT:
-        raise InvalidField(
-            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
-        )
+    reason_code = reasons.check(reason_code, rejecting=action is Action.REJECT)
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidField(
             f"La raison fait au plus {MAX_REASON} caractères.", code="reason_too_long"

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from wall import archive
 from wall.moderation import audit
 from wall.state import app_state
-from wall.web.session import client_ip, require_moderator
+from wall.web.session import audit_client, require_moderator
 
 
 async def export_zip(request: Request) -> Response:
@@ -26,7 +26,7 @@ async def export_zip(request: Request) -> Response:
             session,
             "archive.exported",
             actor=who.moderator,
-            client=client_ip(request),
+            client=audit_client(request),
             details={"photos": len(photos)},
         )
     spool = state["settings"].data_path / "tmp"

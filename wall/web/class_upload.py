@@ -10,16 +10,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from wall import school_invites, storage, uploads, wording
 from wall.config import Settings
-from wall.errors import BadRequest, InvalidField, WallError
+from wall.errors import InvalidField, WallError
 from wall.french import day_number
 from wall.models import SchoolInvite, utcnow
 from wall.state import app_state
@@ -107,13 +104,15 @@ async def class_upload(request: Request) -> Response:
     try:
         invite = await intake.invite(request.path_params["token"])
         with storage.full_disk_refused():
-            async with intake.admit(school_invites.invite_client(invite.id)):
-                form = await _read_form(request, settings)
-                try:
-                    values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
-                    batch = await intake.accept_class(form, invite)
-                finally:
-                    await form.close()
+            async with (
+                intake.admit(school_invites.invite_client(invite.id)),
+                # One more file than allowed, so that 31 photos get a clear 422, not a 400.
+                uploads.read_form(
+                    request, settings.max_class_upload_bytes, max_files=uploads.MAX_CLASS_PHOTOS + 1
+                ) as form,
+            ):
+                values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
+                batch = await intake.accept_class(form, invite)
         if not batch.stored:
             raise _Refused(batch)
     except WallError as exc:
@@ -141,17 +140,6 @@ class _Refused(InvalidField):
             code="photos_refused",
         )
         self.batch = batch
-
-
-async def _read_form(request: Request, settings: Settings) -> FormData:
-    limited = uploads.limit_body(request, settings.max_class_upload_bytes)
-    try:
-        # One more file than allowed, so that 31 photos get a clear 422, not a 400.
-        return await limited.form(
-            max_files=uploads.MAX_CLASS_PHOTOS + 1, max_fields=20, max_part_size=16 * 1024
-        )
-    except (MultiPartException, HTTPException) as exc:
-        raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
 
 
 def _refused_json(request: Request, lang: str, batch: ClassBatch) -> list[dict[str, str]]:

@@ -156,7 +156,7 @@ async def decision(request: Request) -> Response:
     data = await read_json(request)
     action = _moderator_action(data.get("action"))
     reason = _reason(data)
-    reason_code = reasons.check(data.get("reason_code"))
+    reason_code = reasons.check(data.get("reason_code"), rejecting=action is Action.REJECT)
     take_next = data.get("take_next", False)
     if not isinstance(take_next, bool):
         raise InvalidField("take_next vaut true ou false.", code="invalid_take_next")
@@ -216,12 +216,8 @@ async def bulk_decision(request: Request) -> Response:
     ):
         raise InvalidField(f"ids est une liste de 1 à {MAX_BULK} identifiants.", code="invalid_ids")
     reason = _reason(data)
-    reason_code = reasons.check(data.get("reason_code"))
-    if reason_code is not None and action is not Action.REJECT:
-        # Refused once for the whole selection, not once per photo.
-        raise InvalidField(
-            "Une raison rapide accompagne un refus seulement.", code="invalid_reason_code"
-        )
+    # Refused once for the whole selection, not once per photo.
+    reason_code = reasons.check(data.get("reason_code"), rejecting=action is Action.REJECT)
     results: list[dict[str, Any]] = []
     for photo_id in dict.fromkeys(ids):
         try:

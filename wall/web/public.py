@@ -5,9 +5,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,7 +12,7 @@ from starlette.routing import Route
 from wall import notice, storage, uploads, wording
 from wall.config import Settings
 from wall.consent import consent_text
-from wall.errors import BadRequest, WallError
+from wall.errors import WallError
 from wall.models import utcnow
 from wall.state import app_state
 from wall.upload_service import Accepted, UploadService
@@ -90,13 +87,12 @@ async def upload(request: Request) -> Response:
     try:
         client = intake.client(client_ip(request))
         with storage.full_disk_refused():  # the spool copy and the derivatives
-            async with intake.admit(client):
-                form = await _read_form(request, settings)
-                try:
-                    values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
-                    accepted = await intake.accept(form, client)
-                finally:
-                    await form.close()
+            async with (
+                intake.admit(client),
+                uploads.read_form(request, settings.max_upload_bytes, max_files=1) as form,
+            ):
+                values.update({k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str)})
+                accepted = await intake.accept(form, client)
     except WallError as exc:
         english = wording.english(exc, settings, uploads.upload_limits(settings))
         if wants_json(request):
@@ -112,16 +108,6 @@ async def upload(request: Request) -> Response:
         response.headers.update(exc.headers)
         return response
     return _uploaded(request, accepted, lang)
-
-
-async def _read_form(request: Request, settings: Settings) -> FormData:
-    limited = uploads.limit_body(request, settings.max_upload_bytes)
-    try:
-        form = await limited.form(max_files=1, max_fields=20, max_part_size=16 * 1024)
-    except (MultiPartException, HTTPException) as exc:
-        # Starlette turns a multipart error into HTTPException(400) inside an app.
-        raise BadRequest("Le formulaire envoyé est mal formé.", code="malformed_form") from exc
-    return form
 
 
 def _uploaded(request: Request, accepted: Accepted, lang: str) -> Response:

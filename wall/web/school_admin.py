@@ -15,7 +15,7 @@ from wall.errors import NotFound
 from wall.models import utcnow
 from wall.state import app_state
 from wall.web.inputs import parse_id
-from wall.web.session import client_ip, read_json, require_moderator
+from wall.web.session import audit_client, read_json, require_moderator
 
 
 async def list_invites(request: Request) -> Response:
@@ -55,7 +55,7 @@ async def add_invite(request: Request) -> Response:
             days=days,
             upload_limit=limit,
             actor=who.moderator,
-            client=client_ip(request),
+            client=audit_client(request),
         )
     body = school_invites.invite_json(school_invites.Listed(created.invite, 0), utcnow())
     # The only time the link exists outside the teacher's hands: it is not stored.
@@ -70,7 +70,7 @@ async def revoke_invite(request: Request) -> Response:
         raise NotFound("Ce lien n'existe pas.", code="invite_not_found")
     async with app_state(request)["db"].writing() as session:
         invite = await school_invites.revoke(
-            session, invite_id, actor=who.moderator, client=client_ip(request)
+            session, invite_id, actor=who.moderator, client=audit_client(request)
         )
         listed = school_invites.Listed(
             invite, await school_invites.uploads_through(session, invite.id)

@@ -158,7 +158,12 @@ def _context(request: Request, *, embed: bool) -> dict[str, Any]:
         "regions": list(settings.regions),
         "photos_url": _with_query(str(request.url_for("wall_photos")), filter_query),
         "stats_url": _with_query(str(request.url_for("wall_stats")), filter_query),
-        "filter": {"region": chosen.region, "school": chosen.school, "source": chosen.source},
+        "filter": {
+            "region": chosen.region,
+            "school": chosen.school,
+            "source": chosen.source,
+            "embed": chosen.embed,
+        },
         "periods": {
             **{name: period(request, name) for name in PERIODS},
             "rotateGiven": "rotate" in request.query_params,
