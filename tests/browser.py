@@ -40,3 +40,12 @@ def chromium_page(width: int = 1280, height: int = 800) -> Iterator[Page]:
             yield context.new_page()
         finally:
             browser.close()
+
+
+def sign_in_page(page: Page, server_url: str, email: str, password: str) -> None:
+    """Sign in through the real login form, and wait for the moderation page."""
+    page.goto(f"{server_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/moderation")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, sync_playwright
 
 from tests.axe import axe_script, serious_violations
-from tests.browser import ARGS, CHROMIUM, require_chromium
+from tests.browser import ARGS, CHROMIUM, require_chromium, sign_in_page
 from tests.factories import ADMIN_PASSWORD, add_moderator
 from tests.live import LiveServer
 from tests.moderation.contrast import low_contrast
@@ -48,11 +48,7 @@ def moderator_page(
     """A signed-in moderator's own browser context, on the moderation page."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/moderation")
+    sign_in_page(page, server.url, email, ADMIN_PASSWORD)
     return page
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ARGS, CHROMIUM, require_chromium
+from tests.browser import ARGS, CHROMIUM, require_chromium, sign_in_page
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, add_moderator, jpeg_bytes
 from tests.live import LiveServer
 from tests.web.conftest import stored
@@ -32,11 +32,7 @@ def test_admin_link_then_a_class_of_25_through_the_real_form(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             admin = browser.new_page()
-            admin.goto(f"{live_server.url}/login")
-            admin.fill("input[name=email]", ADMIN_EMAIL)
-            admin.fill("input[name=password]", ADMIN_PASSWORD)
-            admin.click("button[type=submit]")
-            admin.wait_for_url("**/moderation")
+            sign_in_page(admin, live_server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
             admin.goto(f"{live_server.url}/moderation/admin")
             form = admin.locator("#add-school-invite")
             form.locator("input[name=school]").fill("École des Érables")

@@ -114,7 +114,7 @@ class Catalogue:
     # -- reading ---------------------------------------------------------------
 
     async def entries(self, session: AsyncSession) -> list[Entry]:
-        """Every source not removed, paused ones included, by name."""
+        """Every source not removed, paused ones included, in the order they were added."""
         rows = await session.scalars(
             select(ManagedSource)
             .where(ManagedSource.removed_at.is_(None))
@@ -214,14 +214,12 @@ class Catalogue:
             row.origin, row.edited, row.removed_at = "admin", True, None
             self._touch(row)
         row.paused = bool(paused)
-        await audit.record(
+        await _audit(
             session,
             "source.added",
-            actor=actor.moderator,
-            actor_label=actor.label,
-            client=actor.client,
-            target=config.name,
-            details={
+            actor,
+            config.name,
+            {
                 "type": config.type,
                 "base_url": config.base_url,
                 "paused": row.paused,
@@ -262,14 +260,12 @@ class Catalogue:
             changed.append("paused")
         if changed or changed_credentials:
             self._touch(row)
-            await audit.record(
+            await _audit(
                 session,
                 "source.changed",
-                actor=actor.moderator,
-                actor_label=actor.label,
-                client=actor.client,
-                target=name,
-                details={"changed": changed, "credentials": changed_credentials},
+                actor,
+                name,
+                {"changed": changed, "credentials": changed_credentials},
             )
         return self._entry(row)
 
@@ -281,14 +277,12 @@ class Catalogue:
         self._touch(row)
         row.removed_at = row.updated_at
         row.sealed_credentials = None  # nothing secret kept for a source gone
-        await audit.record(
+        await _audit(
             session,
             "source.removed",
-            actor=actor.moderator,
-            actor_label=actor.label,
-            client=actor.client,
-            target=name,
-            details={"type": row.type},
+            actor,
+            name,
+            {"type": row.type},
         )
 
     # -- rows ------------------------------------------------------------------
@@ -367,6 +361,21 @@ class Catalogue:
             credentials_set=present,
             credentials_unreadable=unreadable,
         )
+
+
+async def _audit(
+    session: AsyncSession, action: str, actor: Actor, name: str, details: dict[str, Any]
+) -> None:
+    """One audit row about source ``name``: who, and which fields, never a credential's value."""
+    await audit.record(
+        session,
+        action,
+        actor=actor.moderator,
+        actor_label=actor.label,
+        client=actor.client,
+        target=name,
+        details=details,
+    )
 
 
 def _split(
