@@ -28,7 +28,7 @@ from tests.factories import sign_in
 from tests.fake_mastodon import FakeMastodon, FakeStatus
 from tests.live import running
 from tests.processes import ROOT, wall_environment
-from tests.sources.test_poller import eventually, photos
+from tests.sources.test_poller import direct_poller, eventually, make_settings, photos, state
 from wall.accounts import Actor
 from wall.app import create_app
 from wall.config import Settings
@@ -481,3 +481,24 @@ async def test_a_separate_poll_process_follows_the_admin_pages_changes(
         if process.poll() is None:
             process.kill()
         await db.dispose()
+
+
+async def test_an_error_that_echoes_a_credential_is_stored_and_logged_without_it(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A network library may put the request's URL, query and all, in its error:
+    the sources panel, the API and the logs get the error with the token cut."""
+
+    def echoing(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot reach {request.url}?access_token={SECRET}")
+
+    source = {"name": "fake-social", "type": "mastodon", "base_url": "https://m.example"}
+    settings = make_settings(database_url, tmp_path, [{**source, "token": SECRET}])
+    async with direct_poller(settings, transport=httpx.MockTransport(echoing)) as poller:
+        [result] = await poller.run_once()
+    assert result.error is not None and "access_token=…" in result.error
+    stored = await state(settings, "fake-social")
+    assert stored.last_error is not None and "access_token=…" in stored.last_error
+    assert SECRET not in result.error and SECRET not in stored.last_error
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "access_token=…" in logged and SECRET not in logged

@@ -58,6 +58,13 @@ class SourceConfig:
         # Never print secrets in logs or tracebacks.
         return f"SourceConfig(name={self.name!r}, type={self.type!r}, base_url={self.base_url!r})"
 
+    def without_secrets(self, text: str) -> str:
+        """``text`` (an error's message) with every credential's value cut out."""
+        for secret in (self.token, self.api_key, self.app_password):
+            if secret:
+                text = text.replace(secret, "…")
+        return text
+
 
 @dataclass(frozen=True)
 class RemoteImage:

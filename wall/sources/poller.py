@@ -451,11 +451,12 @@ class Poller:
                 rng=self.rng,
             )
         now = utcnow()
-        result.error = str(exc)
-        log.warning("source %s: %s; next try in %.0f s", config.name, exc, delay)
+        # Shown on the sources panel and logged: no credential, even one an error echoed.
+        result.error = config.without_secrets(str(exc))
+        log.warning("source %s: %s; next try in %.0f s", config.name, result.error, delay)
         result.next_poll_at = await self.schedule.finish(
             config.name,
-            last_error=str(exc)[:1000],
+            last_error=result.error[:1000],
             last_error_at=now,
             error_kind=kind,
             consecutive_failures=failures,
