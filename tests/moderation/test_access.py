@@ -35,7 +35,10 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/api/moderation/export.zip", "admin"),
     ("GET", "/api/moderation/removal-requests", "moderator"),
     ("POST", "/api/moderation/removal-requests/1/resolve", "moderator"),
-    ("GET", "/api/moderation/sources", "moderator"),  # the poller's; checked once it lands
+    ("GET", "/api/moderation/sources", "moderator"),
+    ("POST", "/api/moderation/sources", "admin"),
+    ("PATCH", "/api/moderation/sources/x", "admin"),
+    ("DELETE", "/api/moderation/sources/x", "admin"),
     ("POST", "/api/auth/logout", "moderator"),
     ("POST", "/api/auth/logout-all", "moderator"),
     ("POST", "/api/auth/totp", "moderator"),
@@ -103,7 +106,7 @@ async def test_a_moderator_on_every_admin_route_is_403(
 ) -> None:
     csrf = await sign_in(client, settings, email="benevole@ecole.test", role="moderator")
     admin_routes = [r for r in _present(app, ROUTES) if r[2] == "admin"]
-    assert len(admin_routes) == 13
+    assert len(admin_routes) == 16
     wrong = []
     for method, path, _ in admin_routes:
         response = await client.request(method, path, json={}, headers={"X-CSRF-Token": csrf})
