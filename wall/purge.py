@@ -5,7 +5,8 @@ Photos of minors are kept no longer than promised on the upload page
 every photo row (tombstones included, with file rows, claims and source rows
 by cascade), the removal requests (they hold contact details) and every
 event row (they hold copies of captions and names) and the school invites
-(class links end with the campaign), and it redacts the moderators' free
+(class links end with the campaign); it pauses every source and erases their
+stored credentials (no photo is collected after the campaign), and it redacts the moderators' free
 text: decision reasons, and the reason and note of audit rows. The audit
 log keeps who did what and when, by opaque ids. Screens still open are told
 to drop what they show. Then the files go, and
@@ -28,7 +29,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from wall import events
 from wall.db import Database
 from wall.media import MediaStore
-from wall.models import Base, Decision, Event, MediaFile, Photo, RemovalRequest, SchoolInvite
+from wall.models import (
+    Base,
+    Decision,
+    Event,
+    ManagedSource,
+    MediaFile,
+    Photo,
+    RemovalRequest,
+    SchoolInvite,
+)
 from wall.moderation import audit
 from wall.moderation.states import Status
 
@@ -77,6 +87,12 @@ async def purge(db: Database, store: MediaStore, *, actor_label: str = "cli") ->
         # Class upload links stop working with the campaign (they name a school
         # and the admin who made them).
         await session.execute(delete(SchoolInvite))
+        # Nothing is collected after the campaign, and no network token outlives it.
+        await session.execute(
+            update(ManagedSource).values(
+                paused=True, sealed_credentials=None, version=ManagedSource.version + 1
+            )
+        )
         reasons = select(func.count()).select_from(Decision).where(Decision.reason.is_not(None))
         redacted = int(await session.scalar(reasons) or 0)
         await session.execute(

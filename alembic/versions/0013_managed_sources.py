@@ -6,8 +6,8 @@ the admin page (``origin = 'admin'``). Credentials are kept sealed (AES-GCM,
 a key derived from ``WALL_SECRET_KEY``) in ``sealed_credentials``, never in
 clear. ``edited`` marks a file source an admin has changed since: the file no
 longer overwrites it. A removed source keeps its row with ``removed_at`` so
-that the file does not bring it back at the next start. ``version`` grows at
-each change; the pollers restart a source whose version moved.
+that the file does not bring it back at the next start. ``version`` counts
+the changes (the pollers compare the settings themselves).
 
 Revision ID: 0013
 Revises: 0012

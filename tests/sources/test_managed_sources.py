@@ -33,7 +33,9 @@ from wall.accounts import Actor
 from wall.app import create_app
 from wall.config import Settings
 from wall.db import Database
+from wall.media import MediaStore
 from wall.models import AuditEntry, ManagedSource
+from wall.purge import purge
 from wall.sources.base import SourceConfig
 from wall.sources.catalogue import Catalogue
 from wall.sources.sealing import CredentialBox, UnreadableCredentials
@@ -502,3 +504,25 @@ async def test_an_error_that_echoes_a_credential_is_stored_and_logged_without_it
     assert SECRET not in result.error and SECRET not in stored.last_error
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "access_token=…" in logged and SECRET not in logged
+
+
+async def test_the_purge_pauses_every_source_and_erases_its_credentials(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = wall_settings(database_url, tmp_path)
+    db = Database(settings.database_url, null_pool=True)
+    catalogue = Catalogue(db, CredentialBox("purge-key"), settings)
+    try:
+        await catalogue.seed(file_sources(settings, table("a", token=SECRET), table("b")))
+        assert len(await catalogue.active_configs()) == 2
+        await purge(db, MediaStore(settings.media_path))
+        async with db.reading() as session:
+            entries = await catalogue.entries(session)
+        assert [(e.name, e.paused, e.credentials_set) for e in entries] == [
+            ("a", True, ()),
+            ("b", True, ()),
+        ]
+        assert await catalogue.active_configs() == []
+        assert all(row.sealed_credentials is None for row in await rows(settings, ManagedSource))
+    finally:
+        await db.dispose()
