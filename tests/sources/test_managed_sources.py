@@ -526,3 +526,28 @@ async def test_the_purge_pauses_every_source_and_erases_its_credentials(
         assert all(row.sealed_credentials is None for row in await rows(settings, ManagedSource))
     finally:
         await db.dispose()
+
+
+async def test_workers_starting_at_once_seed_each_source_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``wall serve --workers 4`` beside ``wall poll``: five processes seed the same
+    file at the same moment, each with its own connections (five starts in a row,
+    three new sources each time, so the race for a new row is run often)."""
+    settings = wall_settings(database_url, tmp_path)
+    databases = [Database(settings.database_url, null_pool=True) for _ in range(5)]
+    try:
+        names: list[str] = []
+        for start in range(5):
+            names += [f"s{start}-{letter}" for letter in "abc"]  # the file grows
+            configs = file_sources(settings, *(table(name, token=SECRET) for name in names))
+            await asyncio.gather(
+                *(Catalogue(db, CredentialBox("k"), settings).seed(configs) for db in databases)
+            )
+        found = await rows(settings, ManagedSource)
+        assert len(found) == 15 and {row.version for row in found} == {1}
+        catalogue = Catalogue(databases[0], CredentialBox("k"), settings)
+        assert {c.token for c in await catalogue.active_configs()} == {SECRET}
+    finally:
+        for db in databases:
+            await db.dispose()
