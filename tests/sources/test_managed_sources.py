@@ -378,6 +378,10 @@ async def test_the_file_seeds_the_catalogue_and_the_admin_page_then_wins(
         assert set(await state()) == {"a", "c"}
         await catalogue.seed(file_sources(settings, table("a", 30, SECRET)))
         assert set(await state()) == {"a"}
+        # ... and comes back with it (unlike "b", which an admin removed).
+        await catalogue.seed(file_sources(settings, table("a", 30, SECRET), table("c", 45)))
+        assert (await state())["c"] == (45.0, False, "file", ())
+        await catalogue.seed(file_sources(settings, table("a", 30, SECRET)))
 
         # A paused file source stays paused across a restart.
         async with db.writing() as session:

@@ -110,6 +110,7 @@ class Catalogue:
         self.db = db
         self.box = box
         self.settings = settings
+        self._warned: set[tuple[str, int]] = set()  # (name, version): said once in the log
 
     # -- reading ---------------------------------------------------------------
 
@@ -121,10 +122,6 @@ class Catalogue:
             .order_by(ManagedSource.created_at, ManagedSource.name)
         )
         return [self._entry(row) for row in rows]
-
-    async def names(self, session: AsyncSession) -> list[str]:
-        """The names of the sources not removed (paused ones included)."""
-        return [entry.name for entry in await self.entries(session)]
 
     async def active_configs(self) -> list[SourceConfig]:
         """The sources to poll now: not removed, not paused, credentials readable."""
@@ -140,10 +137,15 @@ class Catalogue:
         for row in rows:
             try:
                 configs.append(self._config(row, self._open(row)))
-            except UnreadableCredentials:
-                log.warning("source %s: its credentials cannot be opened; set them again", row.name)
-            except SourceTableError as exc:
-                log.warning("source %s: not polled: %s", row.name, exc)
+            except (UnreadableCredentials, SourceTableError) as exc:
+                if (row.name, row.version) not in self._warned:  # read every few seconds
+                    self._warned.add((row.name, row.version))
+                    why = (
+                        "its credentials cannot be opened with this secret key; set them again"
+                        if isinstance(exc, UnreadableCredentials)
+                        else str(exc)
+                    )
+                    log.warning("source %s: not polled: %s", row.name, why)
         return configs
 
     # -- the file --------------------------------------------------------------
@@ -172,6 +174,7 @@ class Catalogue:
                     log.info("source %s: no longer in the sources file, removed", row.name)
                     self._touch(row)
                     row.removed_at = row.updated_at
+                    row.sealed_credentials = None
 
     async def _seed_one(self, session: AsyncSession, config: SourceConfig) -> None:
         row = await session.get(ManagedSource, config.name, with_for_update=True)
@@ -179,16 +182,21 @@ class Catalogue:
             session.add(self._new_row(config, origin="file"))
             await session.flush()
             return
-        if row.origin != "file" or row.edited or row.removed_at is not None:
+        if row.origin != "file" or row.edited:
             log.info(
-                "source %s: managed on the admin page; the sources file's values are not used",
+                "source %s: added, changed or removed on the admin page; "
+                "the sources file no longer applies to it",
                 config.name,
             )
             return
-        try:
-            same = self._config(row, self._open(row)) == config
-        except (UnreadableCredentials, SourceTableError):
+        if row.removed_at is not None:  # it left the file, and is back in it
+            row.removed_at = None
             same = False
+        else:
+            try:
+                same = self._config(row, self._open(row)) == config
+            except (UnreadableCredentials, SourceTableError):
+                same = False
         if not same:
             self._write(row, config)
             self._touch(row)
@@ -276,6 +284,7 @@ class Catalogue:
             raise UnknownSource(name)
         self._touch(row)
         row.removed_at = row.updated_at
+        row.edited = True  # an admin's removal: the file does not bring it back
         row.sealed_credentials = None  # nothing secret kept for a source gone
         await _audit(
             session,
