@@ -5,9 +5,9 @@ database does not know is added, one it knows is refreshed from the file,
 and one that left the file is removed (and comes back with it), but only
 while no admin has changed it. Once an admin has edited a file source
 (``edited``), removed it, or added one of the same name, the admin's version
-stands and the file is ignored for it. Admins add, change, pause and remove sources (``add``, ``change``,
-``remove``) with no restart: the pollers read ``active_configs`` every few
-seconds and start or stop sources to match.
+stands and the file is ignored for it. Admins add, change, pause and remove
+sources (``add``, ``change``, ``remove``) with no restart: the pollers read
+``active_configs`` every few seconds and start or stop sources to match.
 
 Credentials are stored sealed (``wall.sources.sealing``) and never leave this
 module in clear except inside the ``SourceConfig`` an adapter is built from:
