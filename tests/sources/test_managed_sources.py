@@ -245,6 +245,7 @@ async def test_bad_requests_get_a_clear_error_and_store_nothing(
             ({**source_body(mastodon.url), "interval": 0}, "intervalle"),
             ({**source_body(mastodon.url), "hashtags": []}, "mot-clic"),
             ({**source_body(mastodon.url), "name": "  "}, "nom"),
+            ({**source_body(mastodon.url), "name": "ecole/classe"}, "nom"),
             ({**source_body(mastodon.url), "type": "pixelfed"}, "token"),
             ({**source_body(mastodon.url), "credentials": {"password": "x"}}, "password"),
             ({**source_body(mastodon.url), "credentials": {"token": ""}}, "token"),

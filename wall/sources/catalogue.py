@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wall.accounts import Actor
 from wall.config import Settings
-from wall.db import Database
+from wall.db import Database, locked
 from wall.models import ManagedSource, utcnow
 from wall.moderation import audit
 from wall.sources.base import SourceConfig
@@ -51,6 +52,10 @@ SETTINGS_FIELDS = (
     "recheck_per_minute",
     "stream_url",
 )
+
+
+# A name the admin page can address in a URL path (``/api/moderation/sources/{name}``).
+ADDRESSABLE_NAME = re.compile(r"[^/\x00-\x1f\x7f]+")
 
 
 class SourceExists(Exception):
@@ -177,7 +182,7 @@ class Catalogue:
                     row.sealed_credentials = None
 
     async def _seed_one(self, session: AsyncSession, config: SourceConfig) -> None:
-        row = await session.get(ManagedSource, config.name, with_for_update=True)
+        row = await locked(session, ManagedSource, config.name)
         if row is None:
             session.add(self._new_row(config, origin="file"))
             await session.flush()
@@ -207,7 +212,9 @@ class Catalogue:
         """A new source from the admin page; raises ``SourceExists`` or ``InvalidSource``."""
         fields, paused, credentials = _split(data)
         config = self._check({**fields, **credentials})
-        row = await session.get(ManagedSource, config.name, with_for_update=True)
+        if not ADDRESSABLE_NAME.fullmatch(config.name):
+            raise InvalidSource("name", "a name holds no '/' and no control character")
+        row = await locked(session, ManagedSource, config.name)
         if row is not None and row.removed_at is None:
             raise SourceExists(config.name)
         if row is None:
@@ -247,7 +254,7 @@ class Catalogue:
         if "name" in data and data["name"] != name:
             raise InvalidSource("name", "a source cannot be renamed; add a new one")
         fields, paused, credentials = _split({k: v for k, v in data.items() if k != "name"})
-        row = await session.get(ManagedSource, name, with_for_update=True)
+        row = await locked(session, ManagedSource, name)
         if row is None or row.removed_at is not None:
             raise UnknownSource(name)
         try:
@@ -279,7 +286,7 @@ class Catalogue:
 
     async def remove(self, session: AsyncSession, name: str, actor: Actor) -> None:
         """Stop polling ``name`` for good; its photos stay, and the file does not bring it back."""
-        row = await session.get(ManagedSource, name, with_for_update=True)
+        row = await locked(session, ManagedSource, name)
         if row is None or row.removed_at is not None:
             raise UnknownSource(name)
         self._touch(row)
