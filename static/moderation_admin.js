@@ -91,6 +91,8 @@
     sourceForm.elements.base_url.value = s.base_url;
     sourceForm.elements.interval.value = s.interval;
     sourceForm.elements.hashtags.value = s.hashtags.join(", ");
+    sourceForm.elements.recheck_per_minute.value = s.recheck_per_minute ?? "";
+    sourceForm.elements.stream_url.value = s.stream_url === "" ? "aucun" : (s.stream_url || "");
     for (const input of credentialInputs()) {
       input.value = "";
       input.placeholder = s.credentials_set.includes(input.name.slice(5)) ? "défini — vide pour garder" : "";
@@ -139,6 +141,9 @@
     if (f.base_url.value.trim()) body.base_url = f.base_url.value.trim();
     const tags = f.hashtags.value.split(",").map((t) => t.trim()).filter(Boolean);
     if (tags.length) body.hashtags = tags;
+    if (f.recheck_per_minute.value.trim()) body.recheck_per_minute = Number(f.recheck_per_minute.value);
+    const stream = f.stream_url.value.trim();
+    if (stream) body.stream_url = stream.toLowerCase() === "aucun" ? "" : stream;
     const credentials = {};
     for (const input of credentialInputs()) if (input.value.trim()) credentials[input.name.slice(5)] = input.value;
     if (Object.keys(credentials).length) body.credentials = credentials;

@@ -72,10 +72,15 @@ def test_an_admin_manages_a_source_from_the_admin_page(
                 token = form.locator("input[name=cred-token]")
                 assert token.input_value() == ""
                 assert token.get_attribute("placeholder") == "défini — vide pour garder"
+                assert form.locator("input[name=recheck_per_minute]").input_value() == ""
                 form.locator("input[name=interval]").fill("2")
+                form.locator("input[name=recheck_per_minute]").fill("12")
                 form.locator("button[type=submit]").click()
                 page.locator("#mod-status", has_text="Source enregistrée").wait_for()
                 row.locator("text=2 s").wait_for()
+                row.locator("button", has_text="Modifier").click()
+                assert form.locator("input[name=recheck_per_minute]").input_value() == "12"
+                form.locator("button[type=reset]").click()
                 seen = with_token()
                 wait_until(lambda: with_token() > seen)  # the kept token is still sent
 
