@@ -36,6 +36,20 @@ class Actor:
     label: str | None = None
     client: str | None = None
 
+    async def record(
+        self, session: AsyncSession, action: str, target: str, details: dict[str, Any]
+    ) -> None:
+        """One audit row of this actor's change to ``target``, in the caller's transaction."""
+        await audit.record(
+            session,
+            action,
+            actor=self.moderator,
+            actor_label=self.label,
+            client=self.client,
+            target=target,
+            details=details,
+        )
+
 
 @dataclass(frozen=True)
 class Account:
@@ -180,12 +194,4 @@ async def _record(
     moderator: Moderator,
     details: dict[str, Any],
 ) -> None:
-    await audit.record(
-        session,
-        action,
-        actor=actor.moderator,
-        actor_label=actor.label,
-        client=actor.client,
-        target=moderator.email,
-        details=details,
-    )
+    await actor.record(session, action, moderator.email, details)

@@ -36,7 +36,6 @@ from wall.accounts import Actor
 from wall.config import Settings
 from wall.db import Database, locked
 from wall.models import ManagedSource, utcnow
-from wall.moderation import audit
 from wall.sources.base import SourceConfig
 from wall.sources.sealing import CredentialBox, UnreadableCredentials
 from wall.sources.toml import CREDENTIALS, SourceTableError, source_config
@@ -229,10 +228,9 @@ class Catalogue:
             row.origin, row.edited, row.removed_at = "admin", True, None
             self._touch(row)
         row.paused = bool(paused)
-        await _audit(
+        await actor.record(
             session,
             "source.added",
-            actor,
             config.name,
             {
                 "type": config.type,
@@ -275,10 +273,9 @@ class Catalogue:
             changed.append("paused")
         if changed or changed_credentials:
             self._touch(row)
-            await _audit(
+            await actor.record(
                 session,
                 "source.changed",
-                actor,
                 name,
                 {"changed": changed, "credentials": changed_credentials},
             )
@@ -293,10 +290,9 @@ class Catalogue:
         row.removed_at = row.updated_at
         row.edited = True  # an admin's removal: the file does not bring it back
         row.sealed_credentials = None  # nothing secret kept for a source gone
-        await _audit(
+        await actor.record(
             session,
             "source.removed",
-            actor,
             name,
             {"type": row.type},
         )
@@ -377,21 +373,6 @@ class Catalogue:
             credentials_set=present,
             credentials_unreadable=unreadable,
         )
-
-
-async def _audit(
-    session: AsyncSession, action: str, actor: Actor, name: str, details: dict[str, Any]
-) -> None:
-    """One audit row about source ``name``: who, and which fields, never a credential's value."""
-    await audit.record(
-        session,
-        action,
-        actor=actor.moderator,
-        actor_label=actor.label,
-        client=actor.client,
-        target=name,
-        details=details,
-    )
 
 
 def _split(

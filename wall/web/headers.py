@@ -65,9 +65,16 @@ class SecurityHeaders:
             return
         extra = self.headers_for(scope)
 
+        private = scope["path"].startswith(NEVER_FRAMED)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = list(message.get("headers", [])) + extra
+                # Moderators' pages and answers (sources, queues, accounts) are never
+                # stored by a browser's disk cache or a shared proxy.
+                if private and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"private, no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
